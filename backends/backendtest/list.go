@@ -1,0 +1,53 @@
+package backendtest
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/exporttree/git-annex-remote-exporttree/backends"
+)
+
+func testList(t *testing.T, f *fixture) {
+	f.wantListed("")
+	names := map[string]int{"f0": 0, "f1": 1, "d/x": 10, "d/e/y": 100, "z z": 5, "d/e/f/g/h": 1 << 16}
+	var all []string
+	for name, size := range names {
+		f.store(name, content(name, size))
+		all = append(all, name)
+	}
+	f.wantListed("", all...)
+	for name, info := range f.list("") {
+		if info.Size != int64(names[name]) {
+			t.Errorf("List yields size %d for %q, want %d", info.Size, name, names[name])
+		}
+	}
+}
+
+func testListPrefix(t *testing.T, f *fixture) {
+	for _, name := range []string{"a/x", "a/b/y", "ab", "a2/x", "b/a/x"} {
+		f.store(name, content(name, 10))
+	}
+	f.wantListed("a", "a/x", "a/b/y")
+	f.wantListed("a/b", "a/b/y")
+	f.wantListed("b", "b/a/x")
+	f.wantListed("nope")
+	f.wantListed("a/x") // a file, not a directory: nothing under it
+}
+
+func testListStopsOnError(t *testing.T, f *fixture) {
+	for _, name := range []string{"a", "b", "d/c"} {
+		f.store(name, content(name, 10))
+	}
+	errStop := errors.New("stop")
+	calls := 0
+	err := f.b.List(f.ctx, "", func(backends.Info) error {
+		calls++
+		return errStop
+	})
+	if !errors.Is(err, errStop) {
+		t.Errorf("List returned %v, want the callback's error", err)
+	}
+	if calls != 1 {
+		t.Errorf("List called the callback %d times after it failed, want 1", calls)
+	}
+}

@@ -1,0 +1,271 @@
+package directory
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// The reserved prefixes of the backend's own files (see backends.Reserved).
+const (
+	tmpPrefix   = ".git-annex-exporttree-tmp-"
+	asidePrefix = ".git-annex-exporttree-aside-"
+)
+
+// dir is an open directory below the root. Its methods take single name
+// components, so no lookup they do can leave it.
+type dir struct {
+	f    *os.File
+	fd   int
+	name string // below the root, "" for the root; for messages
+}
+
+// split returns the directory part of a name ("" at the top) and its last
+// component.
+func split(name string) (dirName, base string) {
+	i := strings.LastIndexByte(name, '/')
+	if i < 0 {
+		return "", name
+	}
+	return name[:i], name[i+1:]
+}
+
+// openDir opens the directory name ("" for the root) through the root.
+func (b *Backend) openDir(name string) (*dir, error) {
+	p := name
+	if p == "" {
+		p = "."
+	}
+	f, err := b.root.OpenFile(p, os.O_RDONLY|syscall.O_DIRECTORY, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &dir{f: f, fd: int(f.Fd()), name: name}, nil
+}
+
+// makeDir opens the directory name, creating what is missing of it; created
+// lists the directories it made, outermost first.
+func (b *Backend) makeDir(name string) (d *dir, created []string, err error) {
+	for attempt := 1; ; attempt++ {
+		d, created, err = b.makeDirOnce(name)
+		// A concurrent Remove may prune what exists between the mkdir and
+		// the open: make it again.
+		if !errors.Is(err, fs.ErrNotExist) || attempt == createAttempts {
+			return d, created, err
+		}
+	}
+}
+
+func (b *Backend) makeDirOnce(name string) (d *dir, created []string, err error) {
+	if name != "" {
+		for i := 0; i <= len(name); i++ {
+			if i < len(name) && name[i] != '/' {
+				continue
+			}
+			err := b.root.Mkdir(name[:i], 0o777)
+			if err == nil {
+				created = append(created, name[:i])
+			} else if !errors.Is(err, fs.ErrExist) {
+				b.removeCreated(created)
+				return nil, nil, err
+			}
+		}
+	}
+	d, err = b.openDir(name)
+	if err != nil {
+		b.removeCreated(created)
+		return nil, nil, err
+	}
+	return d, created, nil
+}
+
+// removeCreated undoes makeDir's creations after a failure, innermost
+// first, stopping at the first that is no longer empty.
+func (b *Backend) removeCreated(created []string) {
+	for i := len(created) - 1; i >= 0; i-- {
+		if b.removeEmptyDir(created[i]) != nil {
+			return
+		}
+	}
+}
+
+// removeEmptyDir removes the directory name if it is empty. It never follows
+// or removes a symbolic link.
+func (b *Backend) removeEmptyDir(name string) error {
+	parent, base := split(name)
+	d, err := b.openDir(parent)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	return d.rmdir(base)
+}
+
+// prune removes the directory name and then its ancestors while they are
+// empty; never the root.
+func (b *Backend) prune(name string) {
+	for name != "" && b.removeEmptyDir(name) == nil {
+		name, _ = split(name)
+	}
+}
+
+func (d *dir) close() { d.f.Close() }
+
+func (d *dir) path(base string) string { return path.Join(d.name, base) }
+
+func (d *dir) pathError(op, base string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &fs.PathError{Op: op, Path: d.path(base), Err: err}
+}
+
+func randomName(prefix string) string {
+	var buf [16]byte
+	rand.Read(buf[:])
+	return prefix + hex.EncodeToString(buf[:])
+}
+
+// createTemp creates a new empty file named prefix and random hex.
+func (d *dir) createTemp(prefix string) (*os.File, string, error) {
+	for attempt := 1; ; attempt++ {
+		name := randomName(prefix)
+		fd, err := unix.Openat(d.fd, name, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o666)
+		if err != nil {
+			return nil, "", d.pathError("create", name, err)
+		}
+		f := os.NewFile(uintptr(fd), d.path(name))
+		// Sweep takes any temporary it can lock. One swept between our
+		// create and our lock is no longer under its name: then start over
+		// with a new one, so that no age threshold is needed.
+		if err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+			f.Close()
+			d.unlink(name)
+			return nil, "", d.pathError("flock", name, err)
+		}
+		var mine, named unix.Stat_t
+		if err := unix.Fstat(fd, &mine); err != nil {
+			f.Close()
+			d.unlink(name)
+			return nil, "", d.pathError("stat", name, err)
+		}
+		err = unix.Fstatat(d.fd, name, &named, unix.AT_SYMLINK_NOFOLLOW)
+		if err == nil && named.Dev == mine.Dev && named.Ino == mine.Ino {
+			return f, name, nil
+		}
+		f.Close()
+		if attempt == 3 {
+			return nil, "", d.pathError("create", name, fmt.Errorf("temporary removed while being created: %w", unix.ENOENT))
+		}
+	}
+}
+
+// lstat describes base without following a symbolic link.
+func (d *dir) lstat(base string) (unix.Stat_t, error) {
+	var st unix.Stat_t
+	err := unix.Fstatat(d.fd, base, &st, unix.AT_SYMLINK_NOFOLLOW)
+	return st, d.pathError("stat", base, err)
+}
+
+// openFile opens the regular file base for reading. It never follows a
+// symbolic link, and never blocks on a FIFO or opens a device: those are
+// refused as not regular files.
+func (d *dir) openFile(base string) (*os.File, unix.Stat_t, error) {
+	st, err := d.lstat(base)
+	if err != nil {
+		return nil, st, err
+	}
+	if err := d.regular(base, &st); err != nil {
+		return nil, st, err
+	}
+	fd, err := unix.Openat(d.fd, base, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, st, d.pathError("open", base, err)
+	}
+	if err = unix.Fstat(fd, &st); err == nil {
+		if err = d.regular(base, &st); err == nil {
+			err = unix.SetNonblock(fd, false)
+		}
+	}
+	if err != nil {
+		unix.Close(fd)
+		return nil, st, d.pathError("open", base, err)
+	}
+	return os.NewFile(uintptr(fd), d.path(base)), st, nil
+}
+
+// errNotRegular: something other than a file or directory is in the way.
+var errNotRegular = errors.New("not a regular file (symbolic links, devices and FIFOs are never followed)")
+
+// regular fails unless st is a regular file. A directory means nothing is
+// stored under the name: fs.ErrNotExist.
+func (d *dir) regular(base string, st *unix.Stat_t) error {
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		return nil
+	case unix.S_IFDIR:
+		return d.pathError("open", base, errIsDir)
+	}
+	return d.pathError("open", base, errNotRegular)
+}
+
+// errIsDir matches fs.ErrNotExist: no file is stored under a directory's name.
+var errIsDir = isDirError{}
+
+type isDirError struct{}
+
+func (isDirError) Error() string        { return "is a directory, not a stored file" }
+func (isDirError) Is(target error) bool { return target == fs.ErrNotExist }
+
+func (d *dir) unlink(base string) error {
+	return d.pathError("unlink", base, unix.Unlinkat(d.fd, base, 0))
+}
+
+func (d *dir) rmdir(base string) error {
+	return d.pathError("rmdir", base, unix.Unlinkat(d.fd, base, unix.AT_REMOVEDIR))
+}
+
+// sync commits the directory's entries. Some filesystems cannot fsync a
+// directory; their renames are as durable as they get without it.
+func (d *dir) sync() error {
+	err := unix.Fsync(d.fd)
+	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOTSUP) {
+		return nil
+	}
+	return d.pathError("fsync", "", err)
+}
+
+// moveEntry moves from's entry fromBase to to's entry toBase, replacing it.
+func moveEntry(from *dir, fromBase string, to *dir, toBase string) error {
+	return from.pathError("rename", fromBase, unix.Renameat(from.fd, fromBase, to.fd, toBase))
+}
+
+// renameNoReplace is rename failing with EEXIST when toBase exists, checked
+// atomically by the kernel: renameat2(RENAME_NOREPLACE) or, on filesystems
+// without it, link then unlink. Only without hard links either (FAT) does
+// it fall back to a check before a plain rename, which leaves a window.
+func renameNoReplace(from *dir, fromBase string, to *dir, toBase string) error {
+	err := unix.Renameat2(from.fd, fromBase, to.fd, toBase, unix.RENAME_NOREPLACE)
+	if !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOSYS) && !errors.Is(err, unix.ENOTSUP) {
+		return from.pathError("rename", fromBase, err)
+	}
+	err = unix.Linkat(from.fd, fromBase, to.fd, toBase, 0)
+	if err == nil {
+		return from.unlink(fromBase)
+	}
+	if !errors.Is(err, unix.EPERM) && !errors.Is(err, unix.ENOTSUP) {
+		return from.pathError("link", fromBase, err)
+	}
+	if _, err := to.lstat(toBase); err == nil {
+		return to.pathError("rename", toBase, unix.EEXIST)
+	}
+	return moveEntry(from, fromBase, to, toBase)
+}

@@ -1,0 +1,204 @@
+// Package directory is a [backends.Backend] that keeps an exported tree as
+// plain files below a local directory, the way git-annex's directory special
+// remote does: the name "a/b/c" is the file a/b/c under the root. Start at
+// [Open].
+//
+// # Confinement
+//
+// Every path is resolved through an [os.Root], so no name, and no symbolic
+// link planted in the tree, reaches outside the root: such names are
+// refused with [backends.ErrRefused]. Symbolic links are never listed, and a
+// name whose last component is one is refused rather than followed.
+// Operations on a single directory entry (create, rename, link, unlink) use
+// the directory's descriptor and a single component.
+//
+// # Content identifiers
+//
+// A CID is "<inode>.<size>.<mtime>", each in lower-case hexadecimal, the
+// mtime in nanoseconds since 1970 (for example "3c2a1.400.17a5c3e2f00d1b4a").
+// With [Options.IgnoreInodes] it is "<size>.<mtime>". Store stamps the mtime
+// from the process's clock, finer than most kernels' file timestamps, so
+// two stores never share a CID even when inodes are ignored. A modification
+// by another program that keeps the inode, the size and the mtime (to the
+// kernel's timestamp granularity) goes unseen.
+//
+// # Stores and temporaries
+//
+// Store writes a temporary file named ".git-annex-exporttree-tmp-<random>"
+// in the destination's directory, holds an exclusive flock on it while the
+// store is live, records the label, fsyncs it, renames it into place and
+// fsyncs the directory. Temporaries are reserved names (see
+// [backends.Reserved]): never listed, and never the name of an exported file.
+// [Backend.Sweep] removes those that crashed processes left.
+//
+// # Conditions
+//
+// NothingThere is checked by the rename itself (renameat2 with
+// RENAME_NOREPLACE, or link then unlink where that is unsupported). A
+// condition on a CID moves the current file aside atomically, to
+// ".git-annex-exporttree-aside-<random>", checks the CID of what it moved
+// and then either acts on exactly that file or moves it back. While it is
+// aside, the name is briefly absent. Should the process die in that window,
+// the content stays under the aside name (Sweep never removes those), for a
+// person to put back.
+//
+// # Labels
+//
+// The label is the extended attribute "user.git-annex-exporttree.label",
+// holding "<size>.<mtime> <label>". It is reported only while the file still
+// has that size and mtime, so a file modified by another program has no
+// label. Filesystems without user extended attributes record no labels.
+package directory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/exporttree/git-annex-remote-exporttree/backends"
+)
+
+var (
+	_ backends.Backend    = (*Backend)(nil)
+	_ backends.Renamer    = (*Backend)(nil)
+	_ backends.DirRemover = (*Backend)(nil)
+	_ backends.Sweeper    = (*Backend)(nil)
+	_ backends.Closer     = (*Backend)(nil)
+)
+
+// Options configure a [Backend].
+type Options struct {
+	// IgnoreInodes leaves inode numbers out of CIDs, for filesystems that
+	// renumber inodes (some network and FUSE filesystems, on every mount).
+	IgnoreInodes bool
+}
+
+// Backend stores files below one directory. Its methods may be called
+// concurrently, also by other processes on the same directory.
+type Backend struct {
+	path     string // absolute
+	root     *os.Root
+	rootInfo fs.FileInfo // to tell when path no longer names the root
+	opts     Options
+	// escapes is the error os.Root gives for a path that leads outside.
+	escapes error
+}
+
+// Open returns a Backend storing below the directory at path, which must
+// exist and be writable. A path that does not exist is
+// [backends.ErrUnreachable] (an unmounted drive, typically); a path that is
+// not a writable directory is [backends.ErrRefused].
+func Open(path string, opts Options) (*Backend, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, &backends.Error{Op: "open", Name: path, Err: err}
+	}
+	fi, err := os.Stat(abs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, backends.Errorf("open", abs, backends.ErrUnreachable, "directory does not exist (is the drive mounted?)")
+	case errors.Is(err, fs.ErrPermission):
+		return nil, backends.Errorf("open", abs, backends.ErrRefused, "directory not accessible: %w", err)
+	case err != nil:
+		return nil, &backends.Error{Op: "open", Name: abs, Err: err}
+	case !fi.IsDir():
+		return nil, backends.Errorf("open", abs, backends.ErrRefused, "not a directory")
+	}
+	root, err := os.OpenRoot(abs)
+	if err != nil {
+		return nil, backends.Errorf("open", abs, classify(err, nil), "%w", err)
+	}
+	b := &Backend{path: abs, root: root, opts: opts, escapes: escapeError(root)}
+	if b.rootInfo, err = root.Stat("."); err == nil {
+		err = b.probe()
+	}
+	if err != nil {
+		root.Close()
+		return nil, backends.Errorf("open", abs, backends.ErrRefused, "directory not writable: %w", err)
+	}
+	return b, nil
+}
+
+// escapeError returns the error os.Root reports for a path leading outside
+// it. The standard library does not export it; asking for ".." yields it
+// without touching the disk.
+func escapeError(root *os.Root) error {
+	_, err := root.Lstat("..")
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return errors.New("unreachable: no escape error") // matches nothing
+}
+
+// probe checks the root is writable by creating and removing a temporary.
+func (b *Backend) probe() error {
+	d, err := b.openDir("")
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	f, name, err := d.createTemp(tmpPrefix)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return d.unlink(name)
+}
+
+// Close releases the root directory.
+func (b *Backend) Close() error {
+	return b.root.Close()
+}
+
+// check validates names for op and that the root is still there.
+func (b *Backend) check(op string, names ...string) error {
+	for _, name := range names {
+		if err := backends.ValidName(name); err != nil {
+			err.(*backends.Error).Op = op
+			return err
+		}
+	}
+	return b.reachable(op, names[0])
+}
+
+// reachable reports [backends.ErrUnreachable] when the root's path no longer
+// names the directory opened (unmounted, moved or removed): the open
+// descriptor would otherwise go on reading a directory nobody sees.
+func (b *Backend) reachable(op, name string) error {
+	fi, err := os.Stat(b.path)
+	if err == nil && os.SameFile(fi, b.rootInfo) {
+		return nil
+	}
+	if err == nil {
+		err = errors.New("it names another directory now")
+	}
+	return backends.Errorf(op, name, backends.ErrUnreachable, "directory %s gone (unmounted, moved or removed): %w", b.path, err)
+}
+
+// fail classifies err for op on name, once, at the edge.
+func (b *Backend) fail(op, name string, err error) error {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	var be *backends.Error
+	if errors.As(err, &be) {
+		return err
+	}
+	class := classify(err, b.escapes)
+	switch class {
+	case backends.ErrNotFound:
+		// A root that vanished makes everything look absent.
+		if rerr := b.reachable(op, name); rerr != nil {
+			return rerr
+		}
+	case backends.ErrRefused:
+		if errors.Is(err, b.escapes) {
+			err = fmt.Errorf("a symbolic link leads outside %s: %w", b.path, err)
+		}
+	}
+	return &backends.Error{Op: op, Name: name, Class: class, Err: err}
+}

@@ -1,0 +1,236 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/exporttree/git-annex-remote-exporttree/backends"
+	"golang.org/x/sys/unix"
+)
+
+// Store writes r to a temporary in name's directory and renames it into
+// place (see the package doc).
+func (b *Backend) Store(ctx context.Context, name string, r io.Reader, opts backends.StoreOptions) (backends.CID, error) {
+	if err := b.check("store", name); err != nil {
+		return "", err
+	}
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	cid, err := b.store(ctx, name, r, opts)
+	return cid, b.fail("store", name, err)
+}
+
+// createAttempts bounds retries when a concurrent Remove prunes the
+// directory between its creation and the temporary's.
+const createAttempts = 5
+
+func (b *Backend) store(ctx context.Context, name string, r io.Reader, opts backends.StoreOptions) (cid backends.CID, err error) {
+	dirName, base := split(name)
+	var (
+		d       *dir
+		created []string
+		tmp     *os.File
+		tmpName string
+	)
+	for attempt := 1; ; attempt++ {
+		d, created, err = b.makeDir(dirName)
+		if errors.Is(err, unix.ENOTDIR) {
+			return "", backends.Errorf("store", name, nil, "cannot create directory %q: a file is in the way", dirName)
+		}
+		if err != nil {
+			return "", err
+		}
+		tmp, tmpName, err = d.createTemp(tmpPrefix)
+		if err == nil {
+			break
+		}
+		d.close()
+		if !errors.Is(err, os.ErrNotExist) || attempt == createAttempts {
+			b.removeCreated(created)
+			return "", err
+		}
+	}
+	defer d.close()
+	committed := false
+	defer func() {
+		if !committed {
+			d.unlink(tmpName)
+			b.removeCreated(created)
+		}
+		tmp.Close() // after the rename: the flock guards the temporary until then
+	}()
+	fd := int(tmp.Fd()) // createTemp holds its flock: Sweep leaves it alone
+	if err := copyIn(tmp, r, opts.Size, opts.Progress); err != nil {
+		var be *backends.Error
+		if errors.As(err, &be) {
+			be.Name = name
+		}
+		return "", err
+	}
+	// A fine-grained mtime keeps CIDs distinct across stores within one
+	// kernel timestamp tick, even when inodes are ignored.
+	now := unix.NsecToTimespec(time.Now().UnixNano())
+	if err := unix.UtimesNanoAt(d.fd, tmpName, []unix.Timespec{now, now}, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return "", d.pathError("utimes", tmpName, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return "", d.pathError("stat", tmpName, err)
+	}
+	if opts.Label != "" {
+		// An xattr changes the ctime, not the mtime: the stamp holds.
+		if err := setLabel(fd, stamp(&st), opts.Label); err != nil {
+			return "", d.pathError("setxattr", tmpName, err)
+		}
+	}
+	if err := tmp.Sync(); err != nil {
+		return "", err
+	}
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	if err := b.commit(d, tmpName, base, name, opts.If); err != nil {
+		return "", err
+	}
+	committed = true
+	if err := d.sync(); err != nil {
+		return "", err
+	}
+	if err := b.syncCreated(created); err != nil {
+		return "", err
+	}
+	return b.cid(&st), nil
+}
+
+// sourceReader remembers the error of the reader it wraps, to tell a
+// failing source from a failing destination.
+type sourceReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		s.err = err
+	}
+	return n, err
+}
+
+// copyIn copies r to dst, checking the byte count when size is known. It
+// holds no more than a buffer in memory, and between files it lets the
+// kernel copy (copy_file_range). A source's failure is unclassified:
+// whatever it says about its own files says nothing about the name stored.
+func copyIn(dst *os.File, r io.Reader, size int64, progress func(int64)) error {
+	var src io.Reader = r
+	var sr *sourceReader
+	if _, isFile := r.(*os.File); !isFile {
+		sr = &sourceReader{r: r}
+		src = sr
+	}
+	limit := int64(-1)
+	if size >= 0 {
+		limit = size + 1
+	}
+	n, err := copyChunks(dst, src, limit, progress)
+	switch {
+	case sr != nil && sr.err != nil:
+		return &backends.Error{Op: "store", Err: fmt.Errorf("reading the content: %w", sr.err)}
+	case err != nil:
+		return err
+	case size >= 0 && n > size:
+		return &backends.Error{Op: "store", Err: fmt.Errorf("the content is longer than the %d bytes announced", size)}
+	case size >= 0 && n < size:
+		return &backends.Error{Op: "store", Err: fmt.Errorf("the content is %d bytes, %d were announced", n, size)}
+	}
+	return nil
+}
+
+// progressChunk is how much is copied between progress reports.
+const progressChunk = 8 << 20
+
+// copyChunks copies at most limit bytes (all, when limit < 0) from src to
+// dst in chunks, reporting the running total after each. io.CopyN keeps
+// (*os.File).ReadFrom's copy_file_range path: it passes an io.LimitedReader
+// around the source file, which ReadFrom unwraps.
+func copyChunks(dst *os.File, src io.Reader, limit int64, progress func(int64)) (int64, error) {
+	var total int64
+	for limit < 0 || total < limit {
+		chunk := int64(progressChunk)
+		if limit >= 0 {
+			chunk = min(chunk, limit-total)
+		}
+		n, err := io.CopyN(dst, src, chunk)
+		total += n
+		if progress != nil && n > 0 {
+			progress(total)
+		}
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// commit puts the finished temporary in place as cond allows.
+func (b *Backend) commit(d *dir, tmpName, base, name string, cond backends.Condition) error {
+	want, matches := cond.Expected()
+	switch {
+	case cond.WantsNothing():
+		err := renameNoReplace(d, tmpName, d, base)
+		if errors.Is(err, os.ErrExist) {
+			return b.conflict("store", name, d, base, cond)
+		}
+		return b.inTheWay(name, err)
+	case matches:
+		aside, err := b.moveAside("store", name, d, base, want)
+		if err != nil {
+			return err
+		}
+		if err := renameNoReplace(d, tmpName, d, base); err != nil {
+			// Another writer took the name meanwhile. The content we were
+			// to replace is kept aside rather than lost.
+			return backends.Errorf("store", name, backends.ErrConflict,
+				"stored by someone else during the store (%v); the replaced content is kept as %q", err, d.path(aside))
+		}
+		// The new content is in place; an aside file that cannot be
+		// removed is clutter, not a failure.
+		d.unlink(aside)
+		return nil
+	default:
+		return b.inTheWay(name, moveEntry(d, tmpName, d, base))
+	}
+}
+
+// inTheWay turns a rename onto a directory into a clear refusal.
+func (b *Backend) inTheWay(name string, err error) error {
+	if errors.Is(err, unix.EISDIR) || errors.Is(err, unix.ENOTEMPTY) {
+		return backends.Errorf("store", name, backends.ErrRefused, "a directory is in the way: %w", err)
+	}
+	return err
+}
+
+// syncCreated commits the entries of the directories makeDir created.
+func (b *Backend) syncCreated(created []string) error {
+	for _, name := range created {
+		parent, _ := split(name)
+		d, err := b.openDir(parent)
+		if err != nil {
+			return err
+		}
+		err = d.sync()
+		d.close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

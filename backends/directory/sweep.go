@@ -1,0 +1,69 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Sweep removes the temporaries that stores left when their process died:
+// those no process holds a flock on, whatever their age (createTemp makes
+// sure a store never writes into a temporary swept before it locked it). It
+// never removes the aside files of conditional operations (see the
+// package doc).
+func (b *Backend) Sweep(ctx context.Context) error {
+	if err := b.reachable("sweep", ""); err != nil {
+		return err
+	}
+	d, err := b.openDir("")
+	if err != nil {
+		return b.fail("sweep", "", err)
+	}
+	defer d.close()
+	return b.walk(ctx, d, func(d *dir, base string) error {
+		if !strings.HasPrefix(base, tmpPrefix) {
+			return nil
+		}
+		swept, err := d.sweepTemp(base)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // its store finished or failed meanwhile
+		}
+		if swept {
+			// A dead store leaves the directories it made; they go when
+			// empty, as they would have after its failure.
+			b.prune(d.name)
+		}
+		return b.fail("sweep", d.path(base), err)
+	}, false)
+}
+
+// sweepTemp removes the temporary base if it is unlocked.
+// Holding the lock while unlinking means its store is dead: a live store
+// keeps its lock until after its rename, and names are never reused.
+func (d *dir) sweepTemp(base string) (swept bool, err error) {
+	st, err := d.lstat(base)
+	if err != nil {
+		return false, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return false, nil
+	}
+	fd, err := unix.Openat(d.fd, base, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false, d.pathError("open", base, err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return false, nil // a live store
+		}
+		return false, d.pathError("flock", base, err)
+	}
+	if err := d.unlink(base); err != nil {
+		return false, err
+	}
+	return true, nil
+}

@@ -1,0 +1,163 @@
+package s3
+
+import (
+	"context"
+
+	"github.com/exporttree/git-annex-remote-exporttree/backends"
+	"github.com/minio/minio-go/v7"
+)
+
+// Remove removes name when cond allows it.
+//
+// Unconditional: one DELETE; on a versioned bucket a HEAD and, when there
+// is something, a delete marker, so history is kept. Absent is success, as
+// it is for NothingThere, which fails with ErrConflict when something is
+// there.
+//
+// Matches: a HEAD checks the current content. When it is a real version,
+// exactly that version is deleted, never a newer one, so a concurrent
+// store always survives. On an unversioned bucket S3 has no conditional
+// DELETE: between the HEAD and the DELETE (one round trip) a concurrent
+// overwrite would be deleted too.
+func (b *Backend) Remove(ctx context.Context, name string, cond backends.Condition) error {
+	key, err := b.key("remove", name)
+	if err != nil {
+		return err
+	}
+	if cond.IsUnconditional() && !b.versioned {
+		return classify("remove", name, b.client.RemoveObject(ctx, b.bucket, key, minio.RemoveObjectOptions{}))
+	}
+	o, err := b.head(ctx, key, "")
+	if cond.IsUnconditional() {
+		// On a versioned bucket, a DELETE of an absent key would still
+		// add a delete marker: look first.
+		if isAbsent(err) {
+			return nil
+		}
+		if err != nil {
+			return classify("remove", name, err)
+		}
+		return classify("remove", name, b.client.RemoveObject(ctx, b.bucket, key, minio.RemoveObjectOptions{}))
+	}
+	if isAbsent(err) {
+		if cond.WantsNothing() {
+			return nil
+		}
+		return backends.Conflict("remove", name, cond, "", false)
+	}
+	if err != nil {
+		return classify("remove", name, err)
+	}
+	if !cond.Allows(o.cid(), true) {
+		return backends.Conflict("remove", name, cond, o.cid(), true)
+	}
+	return classify("remove", name, b.removeExact(ctx, key, o))
+}
+
+// removeExact deletes the content o found under key. With a version ID,
+// only that version goes; a delete marker is then added if an older version
+// would otherwise become current again, so the name reads as absent.
+func (b *Backend) removeExact(ctx context.Context, key string, o object) error {
+	if o.versionID == "" {
+		return b.client.RemoveObject(ctx, b.bucket, key, minio.RemoveObjectOptions{})
+	}
+	older, err := b.versionBelow(ctx, key, o.versionID)
+	if err != nil {
+		return err
+	}
+	if err := b.client.RemoveObject(ctx, b.bucket, key, minio.RemoveObjectOptions{VersionID: o.versionID}); err != nil {
+		return err
+	}
+	if older == "" {
+		return nil
+	}
+	// Hide the older version only if it is what is current now: a newer
+	// version stored meanwhile must stay visible. A store landing between
+	// this HEAD and the delete marker is hidden, not lost: it stays
+	// retrievable by its version ID.
+	cur, err := b.head(ctx, key, "")
+	if isAbsent(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if cur.versionID != older {
+		return nil
+	}
+	return b.client.RemoveObject(ctx, b.bucket, key, minio.RemoveObjectOptions{})
+}
+
+// versionBelow returns the ID of the real version (not a delete marker)
+// just older than version, or "" when there is none or a delete marker
+// comes first. Listing returns a key's versions newest first.
+func (b *Backend) versionBelow(ctx context.Context, key, version string) (string, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	found := false
+	for info := range b.client.ListObjectsIter(ctx, b.bucket, minio.ListObjectsOptions{
+		Prefix: key, WithVersions: true, Recursive: true, MaxKeys: 10,
+	}) {
+		if info.Err != nil {
+			return "", info.Err
+		}
+		if info.Key != key {
+			break // the key's own versions come first
+		}
+		switch {
+		case found && info.IsDeleteMarker:
+			return "", nil
+		case found:
+			return info.VersionID, nil
+		case info.VersionID == version:
+			found = true
+		}
+	}
+	return "", nil
+}
+
+// RemoveDir removes every object whose key starts with dir's key and "/",
+// including a "dir/" marker object some tools create. On a versioned
+// bucket each gets a delete marker. An absent directory is success.
+func (b *Backend) RemoveDir(ctx context.Context, dir string) error {
+	prefix, err := b.key("remove directory", dir)
+	if err != nil {
+		return err
+	}
+	prefix += "/"
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	listErr := make(chan error, 1)
+	objects := make(chan minio.ObjectInfo)
+	go func() {
+		defer close(objects)
+		for info := range b.client.ListObjectsIter(ctx, b.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+			if info.Err != nil {
+				listErr <- info.Err
+				return
+			}
+			select {
+			case objects <- minio.ObjectInfo{Key: info.Key}:
+			case <-ctx.Done():
+				return
+			}
+		}
+		listErr <- nil
+	}()
+	var firstErr error
+	for res := range b.client.RemoveObjectsWithResult(ctx, b.bucket, objects, minio.RemoveObjectsOptions{}) {
+		if res.Err != nil && firstErr == nil && !isAbsent(res.Err) {
+			firstErr = res.Err
+			cancel()
+		}
+	}
+	cancel()
+	select {
+	case err := <-listErr:
+		if firstErr == nil {
+			firstErr = err
+		}
+	default: // stopped by cancel
+	}
+	return classify("remove directory", dir, firstErr)
+}

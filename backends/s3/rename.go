@@ -1,0 +1,121 @@
+package s3
+
+import (
+	"context"
+	"sync"
+
+	"github.com/exporttree/git-annex-remote-exporttree/backends"
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/s3utils"
+)
+
+// Rename moves the content under from to to, replacing what is at to, when
+// cond allows the content under from.
+//
+// It copies on the server exactly the version a HEAD checked (by version ID,
+// and with x-amz-copy-source-if-match on its ETag, so a concurrent
+// overwrite of from makes the copy fail with ErrConflict and changes
+// nothing), then deletes exactly that version of from. Objects above the
+// single-copy limit (5 GiB) are copied in parts with the same checks. On an
+// unversioned bucket the source is deleted only if a second HEAD still
+// finds the copied ETag; an overwrite of from in the round trip between
+// that HEAD and the DELETE would be lost, as for [Backend.Remove].
+func (b *Backend) Rename(ctx context.Context, from, to string, cond backends.Condition) error {
+	fromKey, err := b.key("rename", from)
+	if err != nil {
+		return err
+	}
+	toKey, err := b.key("rename", to)
+	if err != nil {
+		return err
+	}
+	o, err := b.head(ctx, fromKey, "")
+	if _, ok := cond.Expected(); ok && isAbsent(err) {
+		return backends.Conflict("rename", from, cond, "", false)
+	}
+	if err != nil {
+		return classify("rename", from, err)
+	}
+	if !cond.Allows(o.cid(), true) {
+		return backends.Conflict("rename", from, cond, o.cid(), true)
+	}
+	if fromKey == toKey {
+		return nil
+	}
+	if o.size <= b.copyLimit {
+		headers := map[string]string{"x-amz-copy-source-if-match": o.etag}
+		if b.storageClass != "" {
+			headers["x-amz-storage-class"] = b.storageClass
+		}
+		_, err = b.core.CopyObject(ctx, b.bucket, fromKey, b.bucket, toKey, headers,
+			minio.CopySrcOptions{VersionID: o.versionID}, minio.PutObjectOptions{})
+	} else {
+		err = b.copyMultipart(ctx, fromKey, toKey, o)
+	}
+	if err != nil {
+		return classify("rename", from, err)
+	}
+	if o.versionID == "" {
+		cur, err := b.head(ctx, fromKey, "")
+		if isAbsent(err) || (err == nil && cur.etag != o.etag) {
+			return nil // from was removed or overwritten meanwhile: leave that
+		}
+		if err != nil {
+			return classify("rename", from, err)
+		}
+	}
+	return classify("rename", from, b.removeExact(ctx, fromKey, o))
+}
+
+// copyMultipart copies version o of fromKey to toKey in parts, Parallelism
+// at a time, each pinned to o's version and ETag; on failure the upload is
+// aborted.
+func (b *Backend) copyMultipart(ctx context.Context, fromKey, toKey string, o object) (err error) {
+	put := minio.PutObjectOptions{ContentType: "application/octet-stream", StorageClass: b.storageClass}
+	if o.label != "" {
+		put.UserMetadata = map[string]string{labelMeta: encodeLabel(o.label)}
+	}
+	uploadID, err := b.core.NewMultipartUpload(ctx, b.bucket, toKey, put)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			b.abort(ctx, toKey, uploadID)
+		}
+	}()
+	source := s3utils.EncodePath(b.bucket + "/" + fromKey)
+	if o.versionID != "" {
+		source += "?versionId=" + o.versionID
+	}
+	headers := map[string]string{"x-amz-copy-source": source, "x-amz-copy-source-if-match": o.etag}
+
+	partSize := max(b.copyPartSize, (o.size+maxParts-1)/maxParts)
+	count := int((o.size + partSize - 1) / partSize)
+	parts := make([]minio.CompletePart, count)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	sem := make(chan struct{}, b.parallelism)
+	var wg sync.WaitGroup
+	for i := 0; i < count && ctx.Err() == nil; i++ {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			start := int64(i) * partSize
+			length := min(partSize, o.size-start)
+			p, err := b.core.CopyObjectPart(ctx, b.bucket, fromKey, b.bucket, toKey, uploadID, i+1, start, length, headers)
+			if err != nil {
+				cancel(err)
+				return
+			}
+			parts[i] = p
+		}()
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	_, err = b.core.CompleteMultipartUpload(ctx, b.bucket, toKey, uploadID, parts, minio.PutObjectOptions{})
+	return err
+}

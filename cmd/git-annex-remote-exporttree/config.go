@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/exporttree/git-annex-remote-exporttree/protocol"
+)
+
+// config is the remote's configuration, as given to `git annex initremote`
+// and stored by git-annex.
+type config struct {
+	Backend      string // "directory" or "s3"
+	Directory    string
+	IgnoreInodes bool
+}
+
+// setting declares one initremote parameter, once: the table feeds both
+// LISTCONFIGS and the decoding into config.
+type setting struct {
+	name        string
+	description string
+	set         func(c *config, value string) error
+}
+
+// settings lists every parameter the program accepts. git-annex rejects
+// parameters not listed here at initremote. Never list "versioning": git-annex
+// reserves it.
+var settings = []setting{
+	{"backend", "where to store: directory (the default) or s3", func(c *config, v string) error {
+		switch v {
+		case "", "directory":
+			c.Backend = "directory"
+		case "s3":
+			c.Backend = "s3"
+		default:
+			return fmt.Errorf("backend=%s: unknown backend (known: directory, s3)", v)
+		}
+		return nil
+	}},
+	{"directory", "backend=directory: the directory to export to", func(c *config, v string) error {
+		c.Directory = v
+		return nil
+	}},
+	{"ignoreinodes", "backend=directory: yes to leave inode numbers out of content identifiers (for network and FUSE mounts)", func(c *config, v string) (err error) {
+		c.IgnoreInodes, err = parseYesNo("ignoreinodes", v)
+		return err
+	}},
+}
+
+func listConfigs() []protocol.ConfigSetting {
+	out := make([]protocol.ConfigSetting, len(settings))
+	for i, s := range settings {
+		out[i] = protocol.ConfigSetting{Name: s.name, Description: s.description}
+	}
+	return out
+}
+
+// readConfig asks git-annex for every setting and decodes them.
+func readConfig(ctx context.Context, a *protocol.Annex) (config, error) {
+	var c config
+	for _, s := range settings {
+		v, err := a.GetConfig(ctx, s.name)
+		if err != nil {
+			return c, fmt.Errorf("reading setting %s: %w", s.name, err)
+		}
+		if err := s.set(&c, v); err != nil {
+			return c, err
+		}
+	}
+	return c, c.check()
+}
+
+func (c config) check() error {
+	if c.Backend == "directory" && c.Directory == "" {
+		return fmt.Errorf("backend=directory needs directory=PATH (the directory to export to)")
+	}
+	return nil
+}
+
+func parseYesNo(name, v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "", "no", "false", "0":
+		return false, nil
+	case "yes", "true", "1":
+		return true, nil
+	}
+	return false, fmt.Errorf("%s=%s: expected yes or no", name, v)
+}

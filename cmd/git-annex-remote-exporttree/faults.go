@@ -1,0 +1,42 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"strconv"
+)
+
+// stallEnv names a fault-injection setting for crash tests: a store stalls
+// after that many bytes until the process is killed or interrupted, so a
+// test can SIGKILL it mid-transfer deterministically. Unset in normal use.
+const stallEnv = "GIT_ANNEX_REMOTE_EXPORTTREE_TEST_STALL_AFTER"
+
+// withFaults wraps a store's source reader with the faults the environment
+// asks for.
+func withFaults(ctx context.Context, r io.Reader) io.Reader {
+	n, err := strconv.ParseInt(os.Getenv(stallEnv), 10, 64)
+	if err != nil || n < 0 {
+		return r
+	}
+	return &stallingReader{ctx: ctx, r: r, left: n}
+}
+
+type stallingReader struct {
+	ctx  context.Context
+	r    io.Reader
+	left int64
+}
+
+func (s *stallingReader) Read(p []byte) (int, error) {
+	if s.left <= 0 {
+		<-s.ctx.Done()
+		return 0, s.ctx.Err()
+	}
+	if int64(len(p)) > s.left {
+		p = p[:s.left]
+	}
+	n, err := s.r.Read(p)
+	s.left -= int64(n)
+	return n, err
+}

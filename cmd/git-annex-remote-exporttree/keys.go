@@ -1,0 +1,64 @@
+package main
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"path"
+	"strconv"
+	"strings"
+)
+
+// keyArea is the reserved top-level directory that holds key/value content
+// (TRANSFER, CHECKPRESENT, REMOVE). Backends never list reserved names, and
+// export refuses them, so exported trees and keys never meet.
+const keyArea = ".git-annex-exporttree-keys"
+
+// keySize returns the number of bytes a git-annex key's content has, and
+// whether the key says. Keys look like BACKEND[-sSIZE][-mMTIME][-SCHUNK-CNUM]--NAME;
+// a chunk key (-S and -C) names one chunk of a SIZE-byte file, so its content
+// is CHUNK bytes, or the remainder for the last chunk.
+func keySize(key string) (int64, bool) {
+	fields, _, ok := strings.Cut(key, "--")
+	if !ok {
+		return 0, false
+	}
+	var size, chunkSize, chunkNum int64 = -1, -1, -1
+	for _, f := range strings.Split(fields, "-")[1:] {
+		if len(f) < 2 {
+			continue
+		}
+		n, err := strconv.ParseInt(f[1:], 10, 64)
+		if err != nil || n < 0 {
+			continue
+		}
+		switch f[0] {
+		case 's':
+			size = n
+		case 'S':
+			chunkSize = n
+		case 'C':
+			chunkNum = n
+		}
+	}
+	if size < 0 {
+		return 0, false
+	}
+	if chunkSize > 0 && chunkNum > 0 {
+		rest := size - (chunkNum-1)*chunkSize
+		return max(0, min(rest, chunkSize)), true
+	}
+	return size, true
+}
+
+// keyName is where a key lives in the key area: two levels of lowercase hash
+// directories (as git-annex's own directory remote lays keys out) and the key
+// escaped as git-annex escapes keys used as file names.
+func keyName(key string) string {
+	sum := md5.Sum([]byte(key))
+	h := hex.EncodeToString(sum[:])
+	return path.Join(keyArea, h[:3], h[3:6], escapeKey(key))
+}
+
+var keyEscaper = strings.NewReplacer("&", "&a", "%", "&s", ":", "&c", "/", "%")
+
+func escapeKey(key string) string { return keyEscaper.Replace(key) }

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/exporttree/git-annex-remote-exporttree/backends"
+	"github.com/exporttree/git-annex-remote-exporttree/protocol"
+)
+
+// remote maps protocol requests onto backend operations. It holds the one
+// backend of this process, opened at PREPARE or by the first request that
+// needs it (git-annex does not always send PREPARE first).
+type remote struct {
+	stderr io.Writer
+
+	mu      sync.Mutex
+	cfg     config
+	backend backends.Backend
+}
+
+var (
+	_ protocol.Remote     = (*remote)(nil)
+	_ protocol.KeyValue   = (*remote)(nil)
+	_ protocol.Exporter   = (*remote)(nil)
+	_ protocol.Configurer = (*remote)(nil)
+	_ protocol.Informer   = (*remote)(nil)
+)
+
+func newRemote(stderr io.Writer) *remote { return &remote{stderr: stderr} }
+
+func (r *remote) ListConfigs() []protocol.ConfigSetting { return listConfigs() }
+
+// InitRemote checks the configuration and that the storage is usable, so
+// that initremote fails with a clear message instead of the first export.
+// It changes nothing, so enableremote may run it again.
+func (r *remote) InitRemote(ctx context.Context, a *protocol.Annex) error {
+	cfg, err := readConfig(ctx, a)
+	if err != nil {
+		return err
+	}
+	b, err := openBackend(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	closeBackend(b)
+	return nil
+}
+
+func (r *remote) Prepare(ctx context.Context, a *protocol.Annex) error {
+	_, err := r.storage(ctx, a)
+	return err
+}
+
+// storage returns the backend, opening it on first use.
+func (r *remote) storage(ctx context.Context, a *protocol.Annex) (backends.Backend, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.backend != nil {
+		return r.backend, nil
+	}
+	cfg, err := readConfig(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	b, err := openBackend(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.Debug(fmt.Sprintf("using %s", describe(cfg)))
+	// Temporaries of killed processes are removed here, once per process;
+	// the sweep never touches a live transfer.
+	if s, ok := b.(backends.Sweeper); ok {
+		if err := s.Sweep(ctx); err != nil {
+			a.Debug("sweeping leftover temporaries: " + err.Error())
+		}
+	}
+	r.cfg, r.backend = cfg, b
+	return b, nil
+}
+
+func (r *remote) close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.backend != nil {
+		closeBackend(r.backend)
+		r.backend = nil
+	}
+}
+
+func closeBackend(b backends.Backend) {
+	if c, ok := b.(backends.Closer); ok {
+		c.Close()
+	}
+}
+
+func (r *remote) Info(ctx context.Context, a *protocol.Annex) ([]protocol.InfoField, error) {
+	cfg, err := readConfig(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	return infoFields(cfg), nil
+}
+
+// storeFile stores the local file under name, reporting progress.
+func storeFile(ctx context.Context, a *protocol.Annex, b backends.Backend, name, key, file string) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	// The file goes to the backend unwrapped, so a copy between files can
+	// stay in the kernel; the backend reports progress between chunks.
+	cid, err := b.Store(ctx, name, withFaults(ctx, f), backends.StoreOptions{
+		Size: st.Size(), Label: key, Progress: a.Progress,
+	})
+	if err != nil {
+		return err
+	}
+	a.Debug(fmt.Sprintf("stored %q (%d bytes), content identifier %s", name, st.Size(), cid))
+	return nil
+}
+
+// retrieveFile writes the content under name to the local file, from offset
+// 0 and in order.
+func retrieveFile(ctx context.Context, a *protocol.Annex, b backends.Backend, name, file string) (err error) {
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	_, err = b.Retrieve(ctx, name, "", a.ProgressWriter(f))
+	return err
+}
+
+// holdsKey reports whether what Stat found is, as far as can be told
+// cheaply, the complete content of key: git-annex skips an upload when told
+// so. A recorded label must be the key; a key's size must match.
+func holdsKey(info backends.Info, key string) bool {
+	if info.Label != "" && info.Label != key {
+		return false
+	}
+	if size, ok := keySize(key); ok && size != info.Size {
+		return false
+	}
+	return true
+}
+
+// present answers a CHECKPRESENT* request: absent is (false, nil); storage
+// that cannot be asked is an error, so git-annex hears UNKNOWN, not absent.
+func present(ctx context.Context, b backends.Backend, name, key string) (bool, error) {
+	info, err := b.Stat(ctx, name)
+	if errors.Is(err, backends.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return holdsKey(info, key), nil
+}
+
+// remove removes name; absent is success.
+func remove(ctx context.Context, b backends.Backend, name string) error {
+	err := b.Remove(ctx, name, backends.Unconditional)
+	if errors.Is(err, backends.ErrNotFound) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,338 @@
+package protocol_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/exporttree/git-annex-remote-exporttree/protocol"
+)
+
+// hangGuard bounds every wait on the remote. It only turns a hang into a
+// failure; no assertion depends on timing.
+const hangGuard = 10 * time.Second
+
+// peer plays git-annex against Serve over pipes and asserts only on what
+// crosses the wire.
+type peer struct {
+	t      *testing.T
+	in     *io.PipeWriter // git-annex → remote
+	lines  chan string    // remote → git-annex, without LF
+	done   chan error     // Serve's result
+	cancel context.CancelFunc
+	stderr *lockedBuffer
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func startPeer(t *testing.T, r protocol.Remote, opts protocol.Options) *peer {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	p := &peer{t: t, in: inW, lines: make(chan string, 1000), done: make(chan error, 1), cancel: cancel, stderr: &lockedBuffer{}}
+	if opts.Stderr == nil {
+		opts.Stderr = p.stderr
+	}
+	go func() {
+		err := protocol.Serve(ctx, r, inR, outW, opts)
+		inR.CloseWithError(errors.New("Serve has returned"))
+		outW.Close()
+		p.done <- err
+	}()
+	go func() {
+		defer close(p.lines)
+		br := bufio.NewReader(outR)
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				if line != "" {
+					p.lines <- "UNTERMINATED:" + line
+				}
+				return
+			}
+			p.lines <- strings.TrimSuffix(line, "\n")
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		inW.Close()
+		outR.Close()
+	})
+	return p
+}
+
+// handshake completes VERSION/EXTENSIONS; accepted is the EXTENSIONS reply
+// expected for offer.
+func (p *peer) handshake(offer, accepted string) {
+	p.t.Helper()
+	p.expect("VERSION 2")
+	p.send("EXTENSIONS " + offer)
+	p.expect("EXTENSIONS " + accepted)
+}
+
+func (p *peer) send(lines ...string) {
+	p.t.Helper()
+	for _, l := range lines {
+		if _, err := io.WriteString(p.in, l+"\n"); err != nil {
+			p.t.Fatalf("sending %q: %v", l, err)
+		}
+	}
+}
+
+// next returns the next line from the remote.
+func (p *peer) next() string {
+	p.t.Helper()
+	select {
+	case l, ok := <-p.lines:
+		if !ok {
+			p.t.Fatalf("remote closed its output; stderr:\n%s", p.stderr)
+		}
+		return l
+	case <-time.After(hangGuard):
+		p.t.Fatalf("no line from the remote within %v; stderr:\n%s", hangGuard, p.stderr)
+	}
+	return ""
+}
+
+// expect asserts the next lines, in order.
+func (p *peer) expect(want ...string) {
+	p.t.Helper()
+	for _, w := range want {
+		if got := p.next(); got != w {
+			p.t.Fatalf("remote sent %q, want %q; stderr:\n%s", got, w, p.stderr)
+		}
+	}
+}
+
+// expectPrefix asserts the next line starts with prefix and returns it.
+func (p *peer) expectPrefix(prefix string) string {
+	p.t.Helper()
+	got := p.next()
+	if !strings.HasPrefix(got, prefix) {
+		p.t.Fatalf("remote sent %q, want a line starting %q; stderr:\n%s", got, prefix, p.stderr)
+	}
+	return got
+}
+
+// end closes git-annex's side and returns Serve's result, checking that
+// nothing else was sent.
+func (p *peer) end() error {
+	p.t.Helper()
+	p.in.Close()
+	var err error
+	select {
+	case err = <-p.done:
+	case <-time.After(hangGuard):
+		p.t.Fatalf("Serve did not return within %v after end of input", hangGuard)
+	}
+	for l := range p.lines {
+		p.t.Errorf("unexpected line after the last expected one: %q", l)
+	}
+	return err
+}
+
+// wait returns Serve's result without closing the input.
+func (p *peer) wait() error {
+	p.t.Helper()
+	select {
+	case err := <-p.done:
+		return err
+	case <-time.After(hangGuard):
+		p.t.Fatalf("Serve did not return within %v", hangGuard)
+	}
+	return nil
+}
+
+// funcs backs the fake remotes: a nil field means "succeed".
+type funcs struct {
+	mu    sync.Mutex
+	calls []string // "METHOD arg|arg|..." in call order
+
+	initRemote   func(ctx context.Context, a *protocol.Annex) error
+	prepare      func(ctx context.Context, a *protocol.Annex) error
+	store        func(ctx context.Context, a *protocol.Annex, key, file string) error
+	retrieve     func(ctx context.Context, a *protocol.Annex, key, file string) error
+	checkPresent func(ctx context.Context, a *protocol.Annex, key string) (bool, error)
+	remove       func(ctx context.Context, a *protocol.Annex, key string) error
+	storeExport  func(ctx context.Context, a *protocol.Annex, name, key, file string) error
+	checkExport  func(ctx context.Context, a *protocol.Annex, name, key string) (bool, error)
+	renameExport func(ctx context.Context, a *protocol.Annex, name, key, newName string) error
+	removeDir    func(ctx context.Context, a *protocol.Annex, dir string) error
+	info         func(ctx context.Context, a *protocol.Annex) ([]protocol.InfoField, error)
+	cost         func(ctx context.Context, a *protocol.Annex) (int, error)
+	whereIs      func(ctx context.Context, a *protocol.Annex, key string) (string, error)
+}
+
+func (f *funcs) record(call string, args ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, call+" "+strings.Join(args, "|"))
+}
+
+func (f *funcs) recorded() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.calls...)
+}
+
+// core implements only protocol.Remote.
+type core struct{ *funcs }
+
+func (c core) InitRemote(ctx context.Context, a *protocol.Annex) error {
+	c.record("InitRemote")
+	if c.initRemote != nil {
+		return c.initRemote(ctx, a)
+	}
+	return nil
+}
+
+func (c core) Prepare(ctx context.Context, a *protocol.Annex) error {
+	c.record("Prepare")
+	if c.prepare != nil {
+		return c.prepare(ctx, a)
+	}
+	return nil
+}
+
+// full implements every optional interface.
+type full struct{ core }
+
+var (
+	_ protocol.KeyValue   = full{}
+	_ protocol.Exporter   = full{}
+	_ protocol.Configurer = full{}
+	_ protocol.Informer   = full{}
+	_ protocol.Coster     = full{}
+	_ protocol.Availabler = full{}
+	_ protocol.Whereiser  = full{}
+)
+
+func newFull() (full, *funcs) {
+	f := &funcs{}
+	return full{core{f}}, f
+}
+
+func (r full) Store(ctx context.Context, a *protocol.Annex, key, file string) error {
+	r.record("Store", key, file)
+	if r.store != nil {
+		return r.store(ctx, a, key, file)
+	}
+	return nil
+}
+
+func (r full) Retrieve(ctx context.Context, a *protocol.Annex, key, file string) error {
+	r.record("Retrieve", key, file)
+	if r.retrieve != nil {
+		return r.retrieve(ctx, a, key, file)
+	}
+	return nil
+}
+
+func (r full) CheckPresent(ctx context.Context, a *protocol.Annex, key string) (bool, error) {
+	r.record("CheckPresent", key)
+	if r.checkPresent != nil {
+		return r.checkPresent(ctx, a, key)
+	}
+	return true, nil
+}
+
+func (r full) Remove(ctx context.Context, a *protocol.Annex, key string) error {
+	r.record("Remove", key)
+	if r.remove != nil {
+		return r.remove(ctx, a, key)
+	}
+	return nil
+}
+
+func (r full) StoreExport(ctx context.Context, a *protocol.Annex, name, key, file string) error {
+	r.record("StoreExport", name, key, file)
+	if r.storeExport != nil {
+		return r.storeExport(ctx, a, name, key, file)
+	}
+	return nil
+}
+
+func (r full) RetrieveExport(ctx context.Context, a *protocol.Annex, name, key, file string) error {
+	r.record("RetrieveExport", name, key, file)
+	return nil
+}
+
+func (r full) CheckPresentExport(ctx context.Context, a *protocol.Annex, name, key string) (bool, error) {
+	r.record("CheckPresentExport", name, key)
+	if r.checkExport != nil {
+		return r.checkExport(ctx, a, name, key)
+	}
+	return true, nil
+}
+
+func (r full) RemoveExport(ctx context.Context, a *protocol.Annex, name, key string) error {
+	r.record("RemoveExport", name, key)
+	return nil
+}
+
+func (r full) RemoveExportDirectory(ctx context.Context, a *protocol.Annex, dir string) error {
+	r.record("RemoveExportDirectory", dir)
+	if r.removeDir != nil {
+		return r.removeDir(ctx, a, dir)
+	}
+	return nil
+}
+
+func (r full) RenameExport(ctx context.Context, a *protocol.Annex, name, key, newName string) error {
+	r.record("RenameExport", name, key, newName)
+	if r.renameExport != nil {
+		return r.renameExport(ctx, a, name, key, newName)
+	}
+	return nil
+}
+
+func (r full) ListConfigs() []protocol.ConfigSetting {
+	return []protocol.ConfigSetting{{Name: "directory", Description: "store files here"}, {Name: "x", Description: ""}}
+}
+
+func (r full) Info(ctx context.Context, a *protocol.Annex) ([]protocol.InfoField, error) {
+	if r.info != nil {
+		return r.info(ctx, a)
+	}
+	return []protocol.InfoField{{Name: "directory", Value: "/srv/a b"}}, nil
+}
+
+func (r full) Cost(ctx context.Context, a *protocol.Annex) (int, error) {
+	if r.cost != nil {
+		return r.cost(ctx, a)
+	}
+	return 150, nil
+}
+
+func (r full) Availability(ctx context.Context, a *protocol.Annex) (protocol.Availability, error) {
+	return protocol.Local, nil
+}
+
+func (r full) WhereIs(ctx context.Context, a *protocol.Annex, key string) (string, error) {
+	if r.whereIs != nil {
+		return r.whereIs(ctx, a, key)
+	}
+	return "/srv/" + key, nil
+}

@@ -1,0 +1,130 @@
+package protocol
+
+import (
+	"context"
+	"io"
+	"sync"
+	"sync/atomic"
+)
+
+type eventKind uint8
+
+const (
+	evMsg  eventKind = iota // a parsed message: a request, or an answer to a query
+	evBad                   // a line that broke the protocol: answer ERROR
+	evMore                  // a raw line continuing the job's EXPORT name
+)
+
+type event struct {
+	kind eventKind
+	msg  message
+	err  error  // evBad
+	text string // evMore
+}
+
+// exportState is the name given by EXPORT, consumed by the one request that
+// follows it on the same job.
+type exportState struct {
+	name    string
+	set     bool
+	newline bool // the name continued on another line
+}
+
+// job is one git-annex job: the single job of a plain session, or one "J n"
+// under ASYNC. It handles its requests one at a time, in order, on its own
+// goroutine; its inbox is unbounded so the reader never waits for a busy job
+// and one slow job cannot hold up the others.
+type job struct {
+	s  *session
+	id string // "" without ASYNC
+
+	mu     sync.Mutex
+	queue  []event
+	closed bool
+	wake   chan struct{} // capacity 1: "the queue may have changed"
+
+	// awaiting is set while a query waits for its answer, so a bare
+	// ERROR can be routed to it.
+	awaiting atomic.Bool
+
+	export exportState // owned by the job's goroutine
+}
+
+func newJob(s *session, id string) *job {
+	return &job{s: s, id: id, wake: make(chan struct{}, 1)}
+}
+
+func (j *job) push(ev event) {
+	j.mu.Lock()
+	if !j.closed {
+		j.queue = append(j.queue, ev)
+	}
+	j.mu.Unlock()
+	j.signal()
+}
+
+// unread puts back an event a query took but cannot use, for the job loop.
+func (j *job) unread(ev event) {
+	j.mu.Lock()
+	j.queue = append([]event{ev}, j.queue...)
+	j.mu.Unlock()
+	j.signal()
+}
+
+func (j *job) close() {
+	j.mu.Lock()
+	j.closed = true
+	j.mu.Unlock()
+	j.signal()
+}
+
+func (j *job) signal() {
+	select {
+	case j.wake <- struct{}{}:
+	default:
+	}
+}
+
+// next returns the job's next event. It fails with io.EOF once the input
+// has ended and the queue is empty, or with the context's cause.
+func (j *job) next(ctx context.Context) (event, error) {
+	for {
+		if ctx.Err() != nil {
+			return event{}, context.Cause(ctx)
+		}
+		j.mu.Lock()
+		if len(j.queue) > 0 {
+			ev := j.queue[0]
+			j.queue[0] = event{}
+			j.queue = j.queue[1:]
+			j.mu.Unlock()
+			return ev, nil
+		}
+		closed := j.closed
+		j.mu.Unlock()
+		if closed {
+			return event{}, io.EOF
+		}
+		select {
+		case <-j.wake:
+		case <-ctx.Done():
+		}
+	}
+}
+
+func (j *job) run() {
+	defer j.s.wg.Done()
+	for {
+		ev, err := j.next(j.s.ctx)
+		if err != nil {
+			return
+		}
+		j.handle(ev)
+	}
+}
+
+// send writes m on this job's channel.
+func (j *job) send(m message) error {
+	m.job = j.id
+	return j.s.write(m)
+}

@@ -1,0 +1,78 @@
+package protocol
+
+import (
+	"io"
+	"strconv"
+	"time"
+)
+
+// progressInterval is the least time between two PROGRESS lines. git-annex
+// redraws its meter a few times a second; more lines would only cost CPU on
+// both sides of the pipe.
+const progressInterval = 250 * time.Millisecond
+
+// progressState throttles one transfer's PROGRESS lines. It is pure: the
+// clock is passed in, so tests drive it deterministically.
+type progressState struct {
+	sent    bool
+	last    int64     // last value sent
+	at      time.Time // when it was sent
+	pending int64     // newest value held back
+	held    bool
+}
+
+// report records n at now and says whether to send it now.
+func (p *progressState) report(n int64, now time.Time) bool {
+	if p.sent && n == p.last {
+		p.held = false
+		return false
+	}
+	if p.sent && now.Sub(p.at) < progressInterval {
+		p.pending, p.held = n, true
+		return false
+	}
+	p.sent, p.last, p.at, p.held = true, n, now, false
+	return true
+}
+
+// final returns the held-back value, if any, to send before the reply.
+func (p *progressState) final() (int64, bool) {
+	if !p.held {
+		return 0, false
+	}
+	p.held = false
+	p.sent, p.last = true, p.pending
+	return p.pending, true
+}
+
+func progressLine(n int64) message { return msg("PROGRESS", strconv.FormatInt(n, 10)) }
+
+type progressReader struct {
+	r io.Reader
+	a *Annex
+	n int64
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		p.n += int64(n)
+		p.a.Progress(p.n)
+	}
+	return n, err
+}
+
+type progressWriter struct {
+	w io.Writer
+	a *Annex
+	n int64
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	if n > 0 {
+		p.n += int64(n)
+		p.a.Progress(p.n)
+	}
+	return n, err
+}

@@ -1,0 +1,65 @@
+package protocol
+
+import (
+	"bufio"
+	"errors"
+	"io"
+)
+
+// DefaultMaxLine bounds one line from git-annex. git-annex itself has no
+// limit, and a line holds at most a key and a file name, so this only stops
+// a runaway peer from exhausting memory. Longer lines are answered ERROR.
+const DefaultMaxLine = 64 << 20
+
+// errLineTooLong reports a line over the limit; it has been skipped whole,
+// so the next read starts at the next line.
+var errLineTooLong = &lineError{reason: "line too long"}
+
+// lineReader yields one bounded line at a time. bufio.Scanner is not used:
+// its default 64 KiB token limit is below what git-annex may send.
+type lineReader struct {
+	br  *bufio.Reader
+	max int
+}
+
+func newLineReader(r io.Reader, max int) *lineReader {
+	return &lineReader{br: bufio.NewReaderSize(r, 64<<10), max: max}
+}
+
+// readLine returns the next line without its LF. A CR before the LF is left
+// in place: whether it is data is the parser's call. A final line without
+// LF is returned as a line; io.EOF follows.
+func (r *lineReader) readLine() (string, error) {
+	var buf []byte
+	tooLong := false
+	for {
+		frag, err := r.br.ReadSlice('\n')
+		if !tooLong {
+			n := len(buf) + len(frag)
+			if err == nil {
+				n-- // the LF
+			}
+			if n > r.max {
+				tooLong, buf = true, nil
+			} else {
+				buf = append(buf, frag...)
+			}
+		}
+		switch {
+		case err == nil:
+			if tooLong {
+				return "", errLineTooLong
+			}
+			return string(buf[:len(buf)-1]), nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case err == io.EOF && (len(buf) > 0 || tooLong):
+			if tooLong {
+				return "", errLineTooLong
+			}
+			return string(buf), nil
+		default:
+			return "", err
+		}
+	}
+}

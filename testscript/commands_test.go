@@ -1,0 +1,200 @@
+package testscript_test
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// commands are the scripts' own commands.
+var commands = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	"mktree":     cmdMktree,
+	"treeeq":     cmdTreeeq,
+	"killremote": cmdKillremote,
+}
+
+// trickyNames are the names every export must carry exactly: the bytes that
+// break naive line parsing, shell quoting and URL encoding.
+var trickyNames = []string{
+	"plain.txt",
+	"with space.txt",
+	"runs   of   spaces.txt",
+	"trailing space.txt ",
+	" leading space.txt",
+	"tab\there.txt",
+	"non-ascii-\u00fc-\u65e5\u672c.txt",
+	"-leading-dash.txt",
+	"100%.txt",
+	"%41 looks escaped.txt",
+	"[brackets] (parens) {braces}.txt",
+	"colon:amp&semi;.txt",
+	"quote'double\"back\\slash.txt",
+	"a/b/c/deep.txt",
+	"a/b/sibling.txt",
+	"a/top.txt",
+	"dup1.txt",
+	"dup2.txt",
+	"empty.txt",
+}
+
+// mktree DIR: writes the tricky tree (at least 50 files, one of 5 MiB, one
+// empty, two with the same content) into DIR.
+func cmdMktree(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: mktree DIR")
+	}
+	root := ts.MkAbs(args[0])
+	write := func(name string, data []byte) {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		ts.Check(os.MkdirAll(filepath.Dir(p), 0o755))
+		ts.Check(os.WriteFile(p, data, 0o644))
+	}
+	for _, name := range trickyNames {
+		switch name {
+		case "empty.txt":
+			write(name, nil)
+		case "dup1.txt", "dup2.txt":
+			write(name, []byte("same content in two files\n"))
+		default:
+			write(name, []byte("content of "+name+"\n"))
+		}
+	}
+	for i := 0; len(trickyNames)+i < 50; i++ {
+		write(fmt.Sprintf("many/file-%02d.txt", i), []byte(fmt.Sprintf("file number %d\n", i)))
+	}
+	big := make([]byte, 5<<20)
+	for i := range big {
+		big[i] = byte(i*7 + i>>13)
+	}
+	write("big/five-mib.bin", big)
+}
+
+// treeeq WORKTREE EXPORTDIR: the export holds exactly the work tree's files
+// (outside .git), byte for byte, with nothing else: no extra files, no
+// temporaries, no empty directories.
+func cmdTreeeq(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: treeeq WORKTREE EXPORTDIR")
+	}
+	work, export := ts.MkAbs(args[0]), ts.MkAbs(args[1])
+	want := map[string]bool{}
+	var diffs []string
+	ts.Check(filepath.WalkDir(work, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(work, p)
+		if d.IsDir() {
+			if rel == ".git" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		want[rel] = true
+		wantData, err := os.ReadFile(p) // follows annex symlinks to the content
+		if err != nil {
+			return fmt.Errorf("work tree file %q has no local content: %w", rel, err)
+		}
+		got, err := os.ReadFile(filepath.Join(export, rel))
+		switch {
+		case err != nil:
+			diffs = append(diffs, fmt.Sprintf("missing from export: %q (%v)", rel, err))
+		case !bytes.Equal(got, wantData):
+			diffs = append(diffs, fmt.Sprintf("content differs: %q (%d bytes exported, %d in tree)", rel, len(got), len(wantData)))
+		}
+		return nil
+	}))
+	ts.Check(filepath.WalkDir(export, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(export, p)
+		switch {
+		case d.IsDir():
+			entries, err := os.ReadDir(p)
+			if err != nil {
+				return err
+			}
+			if len(entries) == 0 && rel != "." {
+				diffs = append(diffs, fmt.Sprintf("empty directory left in export: %q", rel))
+			}
+		case !d.Type().IsRegular():
+			diffs = append(diffs, fmt.Sprintf("not a regular file in export: %q (%v)", rel, d.Type()))
+		case !want[rel]:
+			diffs = append(diffs, fmt.Sprintf("extra file in export: %q", rel))
+		}
+		return nil
+	}))
+	if len(diffs) > 0 {
+		sort.Strings(diffs)
+		ts.Fatalf("export differs from the tree:\n%s", strings.Join(diffs, "\n"))
+	}
+	ts.Logf("export equals the tree: %d files", len(want))
+}
+
+// killremote DIR: waits until a temporary of the remote under DIR holds
+// some bytes (a store is under way), then SIGKILLs every
+// git-annex-remote-exporttree running in this script's $WORK (scripts run
+// in parallel: the others' remotes must live).
+func cmdKillremote(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: killremote DIR")
+	}
+	dir := ts.MkAbs(args[0])
+	work := ts.Getenv("WORK")
+	deadline := time.Now().Add(60 * time.Second)
+	for !hasLiveTemp(dir) {
+		if time.Now().After(deadline) {
+			ts.Fatalf("no temporary with content appeared under %s within 60s", dir)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	killed := 0
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		cmdline, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		argv0, _, _ := bytes.Cut(cmdline, []byte{0})
+		if filepath.Base(string(argv0)) != "git-annex-remote-exporttree" {
+			continue
+		}
+		procDir := filepath.Dir(p)
+		cwd, err := os.Readlink(filepath.Join(procDir, "cwd"))
+		if err != nil || !strings.HasPrefix(cwd+"/", work+"/") {
+			continue
+		}
+		pid, err := strconv.Atoi(filepath.Base(procDir))
+		if err == nil && syscall.Kill(pid, syscall.SIGKILL) == nil {
+			killed++
+		}
+	}
+	if killed == 0 {
+		ts.Fatalf("no git-annex-remote-exporttree process to kill")
+	}
+	ts.Logf("killed %d git-annex-remote-exporttree process(es) mid-store", killed)
+}
+
+func hasLiveTemp(dir string) bool {
+	found := false
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasPrefix(d.Name(), ".git-annex-exporttree-tmp-") {
+			if info, err := d.Info(); err == nil && info.Size() > 0 {
+				found = true
+				return fs.SkipAll
+			}
+		}
+		return nil
+	})
+	return found
+}
