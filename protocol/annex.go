@@ -143,7 +143,7 @@ func (a *Annex) note(word, text string) {
 		a.j.s.logf("%s", text)
 		return
 	}
-	for _, line := range strings.Split(text, "\n") {
+	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
 		a.j.send(msg(word, line))
 	}
 }

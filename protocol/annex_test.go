@@ -238,7 +238,7 @@ func TestUnnegotiatedExtensions(t *testing.T) {
 	var remoteNameErr error
 	r, f := newFull()
 	f.prepare = func(ctx context.Context, a *protocol.Annex) error {
-		a.Info("shown\nin two lines")
+		a.Info("shown\nin two lines\n")
 		_, remoteNameErr = a.GetGitRemoteName(ctx)
 		return nil
 	}

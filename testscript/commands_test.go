@@ -3,6 +3,7 @@ package testscript_test
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -20,6 +21,8 @@ var commands = map[string]func(ts *testscript.TestScript, neg bool, args []strin
 	"mktree":     cmdMktree,
 	"treeeq":     cmdTreeeq,
 	"killremote": cmdKillremote,
+	"leftovers":  cmdLeftovers,
+	"cmpwire":    cmdCmpwire,
 }
 
 // trickyNames are the names every export must carry exactly: the bytes that
@@ -141,20 +144,23 @@ func cmdTreeeq(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Logf("export equals the tree: %d files", len(want))
 }
 
-// killremote DIR: waits until a temporary of the remote under DIR holds
-// some bytes (a store is under way), then SIGKILLs every
+// killremote DIR MINBYTES: waits until a temporary of the remote under DIR
+// holds at least MINBYTES (the store to interrupt is under way: smaller
+// stores come and go meanwhile), then SIGKILLs every
 // git-annex-remote-exporttree running in this script's $WORK (scripts run
 // in parallel: the others' remotes must live).
 func cmdKillremote(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: killremote DIR")
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: killremote DIR MINBYTES")
 	}
 	dir := ts.MkAbs(args[0])
+	minBytes, err := strconv.ParseInt(args[1], 10, 64)
+	ts.Check(err)
 	work := ts.Getenv("WORK")
 	deadline := time.Now().Add(60 * time.Second)
-	for !hasLiveTemp(dir) {
+	for !hasLiveTemp(dir, minBytes) {
 		if time.Now().After(deadline) {
-			ts.Fatalf("no temporary with content appeared under %s within 60s", dir)
+			ts.Fatalf("no temporary of %d bytes or more appeared under %s within 60s", minBytes, dir)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -185,11 +191,11 @@ func cmdKillremote(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Logf("killed %d git-annex-remote-exporttree process(es) mid-store", killed)
 }
 
-func hasLiveTemp(dir string) bool {
+func hasLiveTemp(dir string, minBytes int64) bool {
 	found := false
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasPrefix(d.Name(), ".git-annex-exporttree-tmp-") {
-			if info, err := d.Info(); err == nil && info.Size() > 0 {
+			if info, err := d.Info(); err == nil && info.Size() >= minBytes {
 				found = true
 				return fs.SkipAll
 			}
@@ -197,4 +203,82 @@ func hasLiveTemp(dir string) bool {
 		return nil
 	})
 	return found
+}
+
+// leftovers DIR: DIR holds a temporary of the remote (with !, it holds none).
+func cmdLeftovers(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: [!] leftovers DIR")
+	}
+	found := hasLiveTemp(ts.MkAbs(args[0]), 0)
+	if found == neg {
+		ts.Fatalf("leftover temporaries under %s: %v", args[0], found)
+	}
+}
+
+// cmpwire GOT WANT: GOT (a file, or stdout) holds exactly WANT's lines,
+// except that a WANT line starting with "~ " is a regular expression the
+// whole GOT line must match (for content identifiers and temporary paths,
+// which differ from run to run).
+func cmpwire(ts *testscript.TestScript, got, want string) {
+	gotLines := strings.Split(got, "\n")
+	wantLines := strings.Split(want, "\n")
+	for i := 0; i < len(gotLines) || i < len(wantLines); i++ {
+		var g, w string
+		if i < len(gotLines) {
+			g = gotLines[i]
+		}
+		if i < len(wantLines) {
+			w = wantLines[i]
+		}
+		ok := g == w
+		if re, isRe := strings.CutPrefix(w, "~ "); isRe && i < len(gotLines) {
+			ok = regexp.MustCompile("^(?:" + re + ")$").MatchString(g)
+		}
+		if !ok || (i < len(gotLines)) != (i < len(wantLines)) {
+			ts.Fatalf("line %d differs:\n got: %q\nwant: %q\n\nall of it:\n%s", i+1, g, w, got)
+		}
+	}
+}
+
+func cmdCmpwire(ts *testscript.TestScript, neg bool, args []string) {
+	perJob := len(args) == 3 && args[0] == "-jobs"
+	if perJob {
+		args = args[1:]
+	}
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: cmpwire [-jobs] stdout|FILE WANTFILE")
+	}
+	got, want := ts.ReadFile(args[0]), ts.ReadFile(args[1])
+	if !perJob {
+		cmpwire(ts, got, want)
+		return
+	}
+	// ASYNC jobs interleave at random: each job's own lines, and the lines
+	// outside any job, must come in order.
+	gotJobs, wantJobs := byJob(got), byJob(want)
+	for job, w := range wantJobs {
+		cmpwire(ts, gotJobs[job], w)
+	}
+	for job, g := range gotJobs {
+		if _, ok := wantJobs[job]; !ok {
+			ts.Fatalf("unexpected lines for job %q:\n%s", job, g)
+		}
+	}
+}
+
+// byJob splits protocol lines by their "J n" prefix ("" for none).
+func byJob(s string) map[string]string {
+	jobs := map[string]string{}
+	for _, line := range strings.SplitAfter(s, "\n") {
+		if line == "" {
+			continue
+		}
+		job := ""
+		if rest, ok := strings.CutPrefix(strings.TrimPrefix(line, "~ "), "J "); ok {
+			job, _, _ = strings.Cut(rest, " ")
+		}
+		jobs[job] += line
+	}
+	return jobs
 }

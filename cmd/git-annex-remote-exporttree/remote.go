@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/exporttree/git-annex-remote-exporttree/backends"
@@ -129,20 +130,30 @@ func storeFile(ctx context.Context, a *protocol.Annex, b backends.Backend, name,
 	return nil
 }
 
-// retrieveFile writes the content under name to the local file, from offset
-// 0 and in order.
+// retrieveFile writes the content under name to the local file. It writes a
+// temporary beside the file and renames it into place when complete: newer
+// git-annex (10.20261026) tails the destination file to hash it while it is
+// written, and loses track of a writer faster than itself, failing the
+// verification of correct content. A file that appears whole by rename is
+// hashed in full after the transfer instead.
 func retrieveFile(ctx context.Context, a *protocol.Annex, b backends.Backend, name, file string) (err error) {
-	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	tmp, err := os.CreateTemp(filepath.Dir(file), ".git-annex-remote-exporttree-*")
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if cerr := f.Close(); err == nil {
-			err = cerr
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
 		}
 	}()
-	_, err = b.Retrieve(ctx, name, "", a.ProgressWriter(f))
-	return err
+	if _, err = b.Retrieve(ctx, name, "", a.ProgressWriter(tmp)); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), file)
 }
 
 // holdsKey reports whether what Stat found is, as far as can be told
