@@ -3,10 +3,10 @@ package testscript_test
 import (
 	"bytes"
 	"fmt"
-	"regexp"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
