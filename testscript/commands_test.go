@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,10 +18,12 @@ import (
 // commands are the scripts' own commands.
 var commands = map[string]func(ts *testscript.TestScript, neg bool, args []string){
 	"mktree":     cmdMktree,
-	"treeeq":     cmdTreeeq,
 	"killremote": cmdKillremote,
 	"leftovers":  cmdLeftovers,
 	"cmpwire":    cmdCmpwire,
+	"initremote": cmdInitremote,
+	"storeeq":    cmdStoreeq,
+	"storeput":   cmdStoreput,
 }
 
 // trickyNames are the names every export must carry exactly: the bytes that
@@ -79,69 +80,6 @@ func cmdMktree(ts *testscript.TestScript, neg bool, args []string) {
 		big[i] = byte(i*7 + i>>13)
 	}
 	write("big/five-mib.bin", big)
-}
-
-// treeeq WORKTREE EXPORTDIR: the export holds exactly the work tree's files
-// (outside .git), byte for byte, with nothing else: no extra files, no
-// temporaries, no empty directories.
-func cmdTreeeq(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 2 {
-		ts.Fatalf("usage: treeeq WORKTREE EXPORTDIR")
-	}
-	work, export := ts.MkAbs(args[0]), ts.MkAbs(args[1])
-	want := map[string]bool{}
-	var diffs []string
-	ts.Check(filepath.WalkDir(work, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(work, p)
-		if d.IsDir() {
-			if rel == ".git" {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		want[rel] = true
-		wantData, err := os.ReadFile(p) // follows annex symlinks to the content
-		if err != nil {
-			return fmt.Errorf("work tree file %q has no local content: %w", rel, err)
-		}
-		got, err := os.ReadFile(filepath.Join(export, rel))
-		switch {
-		case err != nil:
-			diffs = append(diffs, fmt.Sprintf("missing from export: %q (%v)", rel, err))
-		case !bytes.Equal(got, wantData):
-			diffs = append(diffs, fmt.Sprintf("content differs: %q (%d bytes exported, %d in tree)", rel, len(got), len(wantData)))
-		}
-		return nil
-	}))
-	ts.Check(filepath.WalkDir(export, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(export, p)
-		switch {
-		case d.IsDir():
-			entries, err := os.ReadDir(p)
-			if err != nil {
-				return err
-			}
-			if len(entries) == 0 && rel != "." {
-				diffs = append(diffs, fmt.Sprintf("empty directory left in export: %q", rel))
-			}
-		case !d.Type().IsRegular():
-			diffs = append(diffs, fmt.Sprintf("not a regular file in export: %q (%v)", rel, d.Type()))
-		case !want[rel]:
-			diffs = append(diffs, fmt.Sprintf("extra file in export: %q", rel))
-		}
-		return nil
-	}))
-	if len(diffs) > 0 {
-		sort.Strings(diffs)
-		ts.Fatalf("export differs from the tree:\n%s", strings.Join(diffs, "\n"))
-	}
-	ts.Logf("export equals the tree: %d files", len(want))
 }
 
 // killremote DIR MINBYTES: waits until a temporary of the remote under DIR

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/exporttree/git-annex-remote-exporttree/backends/s3/s3test"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -46,12 +47,12 @@ func testMain(m *testing.M) int {
 		}
 	}
 	remoteBinDir = dir
-	return m.Run()
+	return s3test.Main(m) // stops the MinIO server the S3 scripts share
 }
 
 // params returns the testscript parameters shared by every suite: the
 // remote first on PATH, then extraPath, a HOME with a git identity.
-func params(t *testing.T, dir string, extraPath string, conds map[string]bool) testscript.Params {
+func params(t *testing.T, dir string, extraPath string, conds map[string]bool, extraEnv map[string]string) testscript.Params {
 	return testscript.Params{
 		Dir:                 filepath.Join("testdata", dir),
 		RequireExplicitExec: true,
@@ -76,6 +77,9 @@ func params(t *testing.T, dir string, extraPath string, conds map[string]bool) t
 				return err
 			}
 			env.Setenv("HOME", home)
+			for k, v := range extraEnv {
+				env.Setenv(k, v)
+			}
 			env.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
 			env.Setenv("GIT_AUTHOR_NAME", "Test")
 			env.Setenv("GIT_AUTHOR_EMAIL", "test@example.invalid")
@@ -89,17 +93,34 @@ func params(t *testing.T, dir string, extraPath string, conds map[string]bool) t
 
 // TestProtocol runs the protocol transcripts: no git-annex needed.
 func TestProtocol(t *testing.T) {
-	testscript.Run(t, params(t, "protocol", "", nil))
+	testscript.Run(t, params(t, "protocol", "", nil, nil))
 }
 
-// TestEndToEnd runs every end-to-end script once per git-annex version.
+// TestEndToEnd runs every end-to-end script once per git-annex version and
+// storage kind (a directory; S3 on a real MinIO, versioned and not).
 func TestEndToEnd(t *testing.T) {
 	for _, name := range []string{"bookworm", "sid"} {
 		t.Run(name, func(t *testing.T) {
 			v := findAnnex(t, name)
 			t.Logf("git-annex %s from %s", v.version, v.binDir)
-			conds := map[string]bool{"bookworm": name == "bookworm", "sid": name == "sid"}
-			testscript.Run(t, params(t, "e2e", v.binDir, conds))
+			for _, kind := range storageKinds {
+				t.Run(kind.name, func(t *testing.T) {
+					env := map[string]string{"STORAGE_KIND": kind.name}
+					if kind.s3 {
+						srv := s3test.Shared(t)
+						env["S3_ENDPOINT"] = srv.Endpoint
+						// The program finds these in the environment at
+						// initremote and hands them to git-annex to store.
+						env["AWS_ACCESS_KEY_ID"] = srv.AccessKey
+						env["AWS_SECRET_ACCESS_KEY"] = srv.SecretKey
+					}
+					conds := map[string]bool{
+						"bookworm": name == "bookworm", "sid": name == "sid",
+						"directory": !kind.s3, "s3": kind.s3, "versioned": kind.versioned,
+					}
+					testscript.Run(t, params(t, "e2e", v.binDir, conds, env))
+				})
+			}
 		})
 	}
 }

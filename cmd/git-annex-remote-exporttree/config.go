@@ -14,6 +14,7 @@ type config struct {
 	Backend      string // "directory" or "s3"
 	Directory    string
 	IgnoreInodes bool
+	S3           s3Settings
 }
 
 // setting declares one initremote parameter, once: the table feeds both
@@ -49,6 +50,8 @@ var settings = []setting{
 	}},
 }
 
+func init() { settings = append(settings, s3SettingsTable...) }
+
 func listConfigs() []protocol.ConfigSetting {
 	out := make([]protocol.ConfigSetting, len(settings))
 	for i, s := range settings {
@@ -73,8 +76,13 @@ func readConfig(ctx context.Context, a *protocol.Annex) (config, error) {
 }
 
 func (c config) check() error {
-	if c.Backend == "directory" && c.Directory == "" {
-		return fmt.Errorf("backend=directory needs directory=PATH (the directory to export to)")
+	switch c.Backend {
+	case "directory":
+		if c.Directory == "" {
+			return fmt.Errorf("backend=directory needs directory=PATH (the directory to export to)")
+		}
+	case "s3":
+		return c.S3.check()
 	}
 	return nil
 }

@@ -44,7 +44,12 @@ func (r *remote) InitRemote(ctx context.Context, a *protocol.Annex) error {
 	if err != nil {
 		return err
 	}
-	b, err := openBackend(ctx, cfg)
+	if cfg.Backend == "s3" {
+		if err := storeS3Credentials(ctx, a); err != nil {
+			return fmt.Errorf("storing credentials: %w", err)
+		}
+	}
+	b, err := openBackend(ctx, a, cfg, true)
 	if err != nil {
 		return err
 	}
@@ -68,7 +73,7 @@ func (r *remote) storage(ctx context.Context, a *protocol.Annex) (backends.Backe
 	if err != nil {
 		return nil, err
 	}
-	b, err := openBackend(ctx, cfg)
+	b, err := openBackend(ctx, a, cfg, false)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +109,8 @@ func (r *remote) Info(ctx context.Context, a *protocol.Annex) ([]protocol.InfoFi
 	if err != nil {
 		return nil, err
 	}
-	return infoFields(cfg), nil
+	b, err := r.storage(ctx, a)
+	return infoFields(cfg, b, err), nil
 }
 
 // storeFile stores the local file under name, reporting progress.
