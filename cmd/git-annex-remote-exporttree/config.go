@@ -23,6 +23,9 @@ type setting struct {
 	name        string
 	description string
 	set         func(c *config, value string) error
+	// backend is the backend the setting belongs to; "" for all. Only the
+	// chosen backend's settings are asked for.
+	backend string
 }
 
 // settings lists every parameter the program accepts. git-annex rejects
@@ -39,15 +42,15 @@ var settings = []setting{
 			return fmt.Errorf("backend=%s: unknown backend (known: directory, s3)", v)
 		}
 		return nil
-	}},
+	}, ""},
 	{"directory", "backend=directory: the directory to export to", func(c *config, v string) error {
 		c.Directory = v
 		return nil
-	}},
+	}, "directory"},
 	{"ignoreinodes", "backend=directory: yes to leave inode numbers out of content identifiers (for network and FUSE mounts)", func(c *config, v string) (err error) {
 		c.IgnoreInodes, err = parseYesNo("ignoreinodes", v)
 		return err
-	}},
+	}, "directory"},
 }
 
 func init() { settings = append(settings, s3SettingsTable...) }
@@ -60,10 +63,14 @@ func listConfigs() []protocol.ConfigSetting {
 	return out
 }
 
-// readConfig asks git-annex for every setting and decodes them.
+// readConfig asks git-annex for the settings of the chosen backend (the
+// "backend" setting comes first in the table) and decodes them.
 func readConfig(ctx context.Context, a *protocol.Annex) (config, error) {
 	var c config
 	for _, s := range settings {
+		if s.backend != "" && s.backend != c.Backend {
+			continue
+		}
 		v, err := a.GetConfig(ctx, s.name)
 		if err != nil {
 			return c, fmt.Errorf("reading setting %s: %w", s.name, err)

@@ -104,13 +104,22 @@ func closeBackend(b backends.Backend) {
 	}
 }
 
+// Info shows the settings, and what can only be learnt from the storage
+// (whether an S3 bucket is versioned); it still answers when the storage
+// cannot be reached.
 func (r *remote) Info(ctx context.Context, a *protocol.Annex) ([]protocol.InfoField, error) {
-	cfg, err := readConfig(ctx, a)
-	if err != nil {
-		return nil, err
-	}
 	b, err := r.storage(ctx, a)
-	return infoFields(cfg, b, err), nil
+	if err != nil {
+		cfg, cerr := readConfig(ctx, a)
+		if cerr != nil {
+			return nil, cerr
+		}
+		return infoFields(cfg, nil, err), nil
+	}
+	r.mu.Lock()
+	cfg := r.cfg
+	r.mu.Unlock()
+	return infoFields(cfg, b, nil), nil
 }
 
 // storeFile stores the local file under name, reporting progress.

@@ -30,59 +30,60 @@ type s3Settings struct {
 	CreateBucket  bool
 }
 
-func s3Set(f func(s *s3Settings, v string) error) func(c *config, v string) error {
-	return func(c *config, v string) error { return f(&c.S3, v) }
+// s3Setting declares a setting of backend=s3 that decodes into s3Settings.
+func s3Setting(name, description string, set func(s *s3Settings, v string) error) setting {
+	return setting{name, description, func(c *config, v string) error { return set(&c.S3, v) }, "s3"}
 }
 
 var s3SettingsTable = []setting{
-	{"bucket", "backend=s3: the bucket", s3Set(func(s *s3Settings, v string) error { s.Bucket = v; return nil })},
-	{"endpoint", "backend=s3: the server's URL, like http://127.0.0.1:9000 (default: AWS)", s3Set(func(s *s3Settings, v string) error { s.Endpoint = v; return nil })},
-	{"host", "backend=s3: the server's host name, as for git-annex's S3 remote (endpoint is simpler)", s3Set(func(s *s3Settings, v string) error { s.Host = v; return nil })},
-	{"port", "backend=s3: the server's port, with host", s3Set(func(s *s3Settings, v string) error { s.Port = v; return nil })},
-	{"protocol", "backend=s3: http or https, with host (default: https on port 443, else http)", s3Set(func(s *s3Settings, v string) error {
+	s3Setting("bucket", "backend=s3: the bucket", func(s *s3Settings, v string) error { s.Bucket = v; return nil }),
+	s3Setting("endpoint", "backend=s3: the server's URL, like http://127.0.0.1:9000 (default: AWS)", func(s *s3Settings, v string) error { s.Endpoint = v; return nil }),
+	s3Setting("host", "backend=s3: the server's host name, as for git-annex's S3 remote (endpoint is simpler)", func(s *s3Settings, v string) error { s.Host = v; return nil }),
+	s3Setting("port", "backend=s3: the server's port, with host", func(s *s3Settings, v string) error { s.Port = v; return nil }),
+	s3Setting("protocol", "backend=s3: http or https, with host (default: https on port 443, else http)", func(s *s3Settings, v string) error {
 		switch strings.ToLower(v) {
 		case "", "http", "https":
 			s.Protocol = strings.ToLower(v)
 			return nil
 		}
 		return fmt.Errorf("protocol=%s: want http or https", v)
-	})},
-	{"region", "backend=s3: the bucket's region", s3Set(func(s *s3Settings, v string) error {
+	}),
+	s3Setting("region", "backend=s3: the bucket's region", func(s *s3Settings, v string) error {
 		if v != "" {
 			s.Region = v
 		}
 		return nil
-	})},
-	{"datacenter", "backend=s3: the same as region (git-annex's S3 remote's name)", s3Set(func(s *s3Settings, v string) error {
+	}),
+	s3Setting("datacenter", "backend=s3: the same as region (git-annex's S3 remote's name)", func(s *s3Settings, v string) error {
 		if v != "" && s.Region == "" && v != "US" {
 			s.Region = v
 		}
 		return nil
-	})},
-	{"prefix", "backend=s3: the exported tree lives under this key prefix (end it with / for a folder)", s3Set(func(s *s3Settings, v string) error {
+	}),
+	s3Setting("prefix", "backend=s3: the exported tree lives under this key prefix (end it with / for a folder)", func(s *s3Settings, v string) error {
 		if v != "" {
 			s.Prefix = v
 		}
 		return nil
-	})},
-	{"fileprefix", "backend=s3: the same as prefix (git-annex's S3 remote's name)", s3Set(func(s *s3Settings, v string) error {
+	}),
+	s3Setting("fileprefix", "backend=s3: the same as prefix (git-annex's S3 remote's name)", func(s *s3Settings, v string) error {
 		if v != "" && s.Prefix == "" {
 			s.Prefix = v
 		}
 		return nil
-	})},
-	{"requeststyle", "backend=s3: path or virtual addressing of the bucket (default: chosen by the server's name)", s3Set(func(s *s3Settings, v string) (err error) {
+	}),
+	s3Setting("requeststyle", "backend=s3: path or virtual addressing of the bucket (default: chosen by the server's name)", func(s *s3Settings, v string) (err error) {
 		s.RequestStyle, err = s3.ParsePathStyle(v)
 		return err
-	})},
-	{"partsize", "backend=s3: part size of multipart uploads, like 64MiB (default 16MiB)", s3Set(func(s *s3Settings, v string) (err error) {
+	}),
+	s3Setting("partsize", "backend=s3: part size of multipart uploads, like 64MiB (default 16MiB)", func(s *s3Settings, v string) (err error) {
 		if v == "" {
 			return nil
 		}
 		s.PartSize, err = parseSize("partsize", v)
 		return err
-	})},
-	{"parallelparts", "backend=s3: how many parts of one file upload at once (default 4); memory is partsize times this", s3Set(func(s *s3Settings, v string) (err error) {
+	}),
+	s3Setting("parallelparts", "backend=s3: how many parts of one file upload at once (default 4); memory is partsize times this", func(s *s3Settings, v string) (err error) {
 		if v == "" {
 			return nil
 		}
@@ -92,13 +93,13 @@ var s3SettingsTable = []setting{
 		}
 		s.ParallelParts = n
 		return nil
-	})},
-	{"storageclass", "backend=s3: storage class of new objects, like STANDARD_IA", s3Set(func(s *s3Settings, v string) error { s.StorageClass = v; return nil })},
-	{"publicurl", "backend=s3: URL where the bucket's objects can be downloaded without git-annex", s3Set(func(s *s3Settings, v string) error { s.PublicURL = v; return nil })},
-	{"createbucket", "backend=s3: yes to create the bucket at initremote when it does not exist", s3Set(func(s *s3Settings, v string) (err error) {
+	}),
+	s3Setting("storageclass", "backend=s3: storage class of new objects, like STANDARD_IA", func(s *s3Settings, v string) error { s.StorageClass = v; return nil }),
+	s3Setting("publicurl", "backend=s3: URL where the bucket's objects can be downloaded without git-annex", func(s *s3Settings, v string) error { s.PublicURL = v; return nil }),
+	s3Setting("createbucket", "backend=s3: yes to create the bucket at initremote when it does not exist", func(s *s3Settings, v string) (err error) {
 		s.CreateBucket, err = parseYesNo("createbucket", v)
 		return err
-	})},
+	}),
 }
 
 func (s s3Settings) check() error {
