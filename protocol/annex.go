@@ -27,7 +27,7 @@ import (
 // progress are dropped, which suits unit tests of handlers.
 type Annex struct {
 	j        *job
-	transfer bool        // PROGRESS is meaningful (TRANSFER, TRANSFEREXPORT)
+	transfer bool        // PROGRESS is meaningful (see [transfers])
 	done     atomic.Bool // the handler has returned
 
 	qmu sync.Mutex // one query at a time
@@ -252,7 +252,8 @@ func (a *Annex) usable(m message) error {
 
 // Progress reports bytes transferred so far for the current transfer.
 // Throttled to about four lines a second; the last value is flushed before
-// the transfer's reply. Outside TRANSFER and TRANSFEREXPORT it does nothing.
+// the transfer's reply. Outside TRANSFER, TRANSFEREXPORT, RETRIEVEIMPORT,
+// STOREEXPORTEXPECTED and RETRIEVEEXPORTEXPECTED it does nothing.
 func (a *Annex) Progress(bytes int64) {
 	a.pmu.Lock()
 	defer a.pmu.Unlock()

@@ -15,6 +15,9 @@
 //   - [KeyValue]: TRANSFER, CHECKPRESENT, REMOVE (needed by `git annex
 //     testremote`, copy --to and get of a plain special remote);
 //   - [Exporter]: EXPORTSUPPORTED and the export requests (exporttree=yes);
+//   - [Importer]: IMPORTSUPPORTED and the import requests (importtree=yes),
+//     with [ImportKeyer] for the IMPORTKEY extension;
+//   - [ConditionalExporter]: the conditional draft's requests;
 //   - [Configurer]: LISTCONFIGS, the parameters initremote accepts;
 //   - [Informer], [Coster], [Availabler], [Whereiser]: GETINFO, GETCOST,
 //     GETAVAILABILITY, WHEREIS.
@@ -51,7 +54,20 @@
 //	GETCOST, GETAVAILABILITY    COST <n>, AVAILABILITY GLOBAL|LOCAL (an error: UNSUPPORTED-REQUEST)
 //	WHEREIS                     WHEREIS-SUCCESS <text>; "" or an error: WHEREIS-FAILURE
 //	EXPORTSUPPORTED             -SUCCESS iff the Remote is an Exporter
-//	IMPORTSUPPORTED             IMPORTSUPPORTED-FAILURE
+//	IMPORTSUPPORTED             -SUCCESS iff the Remote is an Importer
+//	LISTIMPORTABLECONTENTS      per emit: IMPORTABLECONTENT <size> <name>, IMPORTABLECONTENTIDENTIFIER <cid>;
+//	                            then LISTIMPORTABLECONTENTS-SUCCESS / -FAILURE <error text>
+//	RETRIEVEIMPORT              RETRIEVEIMPORT-SUCCESS / RETRIEVEIMPORT-FAILURE <error text>
+//	CHECKPRESENTIMPORT          as CHECKPRESENT: CHECKPRESENT-SUCCESS|-FAILURE <key> / -UNKNOWN <key> <error text>
+//	IMPORTKEY                   IMPORTKEY-SUCCESS <key> / IMPORTKEY-FAILURE <error text> (never IMPORTKEY-SKIP)
+//	STOREEXPORTEXPECTED         STORE-SUCCESS <key> <cid> / STORE-FAILURE <key> <error text>
+//	RETRIEVEEXPORTEXPECTED      RETRIEVE-SUCCESS / RETRIEVE-FAILURE <error text>
+//	CHECKPRESENTEXPORTEXPECTED  as CHECKPRESENT
+//	REMOVEEXPORTEXPECTED        as REMOVE
+//	REMOVEEXPORTDIRECTORYWHENEMPTY  REMOVEEXPORTDIRECTORY-SUCCESS / -FAILURE
+//
+// EXPORT, IMPORT, LOCATION, EXPECTED and NOTHINGEXPECTED are state for the
+// next request and never answered (unless they break the protocol).
 //
 // A handler returning an error that matches [ErrUnsupported] gets
 // UNSUPPORTED-REQUEST instead, as does a request for an interface the Remote
@@ -76,7 +92,8 @@
 // each is followed by a GETUUID: an ERROR before its answer is the refusal,
 // and every later answer still reaches the query it belongs to.
 //
-// During TRANSFER and TRANSFEREXPORT, report progress with [Annex.Progress]
+// During TRANSFER, TRANSFEREXPORT, RETRIEVEIMPORT, STOREEXPORTEXPECTED and
+// RETRIEVEEXPORTEXPECTED, report progress with [Annex.Progress]
 // or by wrapping the data in [Annex.ProgressReader] or [Annex.ProgressWriter].
 // At most about four PROGRESS lines a second are sent, and the last value is
 // sent before the reply. git-annex retries a failed transfer at once if it
@@ -96,15 +113,19 @@
 //
 // Serve writes VERSION 2 first. A git-annex that answers ERROR is too old:
 // Serve explains on stderr and returns an error. It answers EXTENSIONS with
-// those offered that it implements (INFO, GETGITREMOTENAME, ASYNC) and never
-// names one git-annex did not offer.
+// those offered that it implements (INFO, GETGITREMOTENAME, ASYNC, and
+// IMPORTKEY for an [ImportKeyer]) and never names one git-annex did not
+// offer.
 //
 // # Protocol errors
 //
 // A known request with parameters that do not fit (a missing key, a wrong
-// direction), or an export request without EXPORT right before it, is
-// answered ERROR <reason>. git-annex treats ERROR as fatal for the remote and
-// stops using it; Serve keeps reading, which is harmless and keeps a peer
+// direction, a size that is not a number), an export request without EXPORT
+// right before it, an import request without IMPORT, a request of the
+// conditional draft without LOCATION or after both EXPECTED and
+// NOTHINGEXPECTED, and an EXPECTED or NOTHINGEXPECTED without LOCATION, are
+// answered ERROR <reason>. git-annex treats ERROR as fatal for the remote
+// and stops using it; Serve keeps reading, which is harmless and keeps a peer
 // that writes on from blocking, and returns nil at end of input as usual.
 // Answers nobody asked for, and ERRORs from git-annex outside a query, are
 // reported on Options.Stderr and otherwise ignored.
@@ -114,24 +135,52 @@
 // When git-annex offers ASYNC (and [Options].DisableAsync is false), one
 // process serves all of git-annex's jobs: every line but VERSION, EXTENSIONS
 // and ERROR carries "J <n> ", and requests of different jobs run concurrently,
-// each job on its own goroutine with its own EXPORT name and its own answers.
+// each job on its own goroutine with its own EXPORT, IMPORT and LOCATION
+// state and its own answers.
 // Remote methods must therefore be safe for concurrent use. Replies are
 // written whole, one line at a time, and one job's failure does not affect
 // the others. Job numbers are reused for later requests. Without ASYNC,
 // requests come one at a time, but git-annex -J runs several processes
 // against the same storage at once.
 //
+// # Import
+//
+// git-annex (10.20260717 and later) lists with LISTIMPORTABLECONTENTS and
+// believes a successful listing completely: files it does not name are
+// deleted from the imported tree. [Importer.ListImportableContents] streams
+// its entries through emit, each written at once, and any error makes the
+// whole listing LISTIMPORTABLECONTENTS-FAILURE, never a shorter success.
+// emit refuses names git-annex mishandles (see [CleanImportName]) so the
+// remote can leave them out. IMPORT <name> comes before RETRIEVEIMPORT,
+// CHECKPRESENTIMPORT and IMPORTKEY and is never answered: a reply would
+// desynchronise git-annex.
+//
+// # The conditional draft
+//
+// A design never shipped in git-annex, implemented here under its own names:
+// before STOREEXPORTEXPECTED, RETRIEVEEXPORTEXPECTED,
+// CHECKPRESENTEXPORTEXPECTED and REMOVEEXPORTEXPECTED come LOCATION <name>
+// and then any number of EXPECTED <cid> lines or one NOTHINGEXPECTED, none
+// of them answered; the request acts only when the content at the name is
+// as expected. See [ConditionalExporter] and [Location].
+//
 // # Export names
 //
 // EXPORT <name> sets the name for exactly the one request that follows on the
-// same job; the name is passed to the handler unchanged. git-annex 10.20230126
-// sends a newline in a file name raw, so the rest of the name arrives as a
-// line of its own. A line after EXPORT that is not a message (without ASYNC:
-// whose word is not a known message; with ASYNC: without "J <n>") is taken as
-// the rest of the name, and the following export request fails for that one
-// file without calling the handler: CHECKPRESENT-FAILURE, TRANSFER-FAILURE
-// and REMOVE-FAILURE with "file names containing a newline cannot be
-// exported", or RENAMEEXPORT-FAILURE. The session stays in step. A newline in
+// same job; the name is passed to the handler unchanged. IMPORT <name> and
+// LOCATION <name> (with its EXPECTED lines) work the same way, and the one
+// request after any of them consumes whatever was set, whichever request it
+// is. git-annex 10.20230126 sends a newline in a file name raw, so the rest
+// of the name arrives as a line of its own. A line after EXPORT, IMPORT or
+// LOCATION that is not a message (without ASYNC: whose word is not a known
+// message; with ASYNC: without "J <n>") is taken as the rest of the name,
+// and the following request fails for that one file without calling the
+// handler: CHECKPRESENT-FAILURE, TRANSFER-FAILURE and REMOVE-FAILURE with
+// "file names containing a newline cannot be exported", or
+// RENAMEEXPORT-FAILURE; after IMPORT, RETRIEVEIMPORT-FAILURE,
+// IMPORTKEY-FAILURE or CHECKPRESENT-UNKNOWN with "... cannot be imported";
+// after LOCATION, STORE-FAILURE, RETRIEVE-FAILURE, CHECKPRESENT-FAILURE or
+// REMOVE-FAILURE. The session stays in step. A newline in
 // the new name of RENAMEEXPORT or in REMOVEEXPORTDIRECTORY's directory cannot
 // be detected this way: the request is already being served when the rest of
 // the line arrives, and that rest is answered UNSUPPORTED-REQUEST.

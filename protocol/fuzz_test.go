@@ -19,6 +19,8 @@ func FuzzParseLine(f *testing.F) {
 	f.Add("TRANSFER STORE KEY .git/annex/objects/a b", false)
 	f.Add("J 1 EXPORT  leading.txt", true)
 	f.Add("VALUE ", false)
+	f.Add("J 2 IMPORTKEY 8 odd/cid with spaces s8", true)
+	f.Add("EXPECTED c\r", false)
 	f.Fuzz(func(t *testing.T, line string, async bool) {
 		if strings.Contains(line, "\n") {
 			t.Skip("the reader never yields a line with LF")
@@ -90,6 +92,35 @@ func (fuzzRemote) RenameExport(context.Context, *Annex, string, string, string) 
 	return ErrUnsupported
 }
 
+func (fuzzRemote) ListImportableContents(ctx context.Context, a *Annex, emit func(int64, string, string) error) error {
+	emit(3, "../refused", "c") // refused: left out
+	return emit(3, "a  b", "c d")
+}
+func (fuzzRemote) RetrieveImport(ctx context.Context, a *Annex, name, file string) error {
+	a.Progress(1)
+	return nil
+}
+func (fuzzRemote) CheckPresentImport(context.Context, *Annex, string, string) (bool, error) {
+	return false, errors.New("unknown")
+}
+func (fuzzRemote) ImportKey(ctx context.Context, a *Annex, name string, size int64, cid string) (string, error) {
+	_, err := a.GetConfig(ctx, "x")
+	return "SHA256E-s1--" + cid, err // not a key when cid has a space
+}
+func (fuzzRemote) StoreExportExpected(ctx context.Context, a *Annex, loc Location, key, file string) (string, error) {
+	return strings.Join(loc.Expected, "\n"), nil // refused when it has a newline or is empty
+}
+func (fuzzRemote) RetrieveExportExpected(context.Context, *Annex, Location, string, string) error {
+	return nil
+}
+func (fuzzRemote) CheckPresentExportExpected(context.Context, *Annex, Location, string) (bool, error) {
+	return true, nil
+}
+func (fuzzRemote) RemoveExportExpected(context.Context, *Annex, Location, string) error { return nil }
+func (fuzzRemote) RemoveExportDirectoryWhenEmpty(context.Context, *Annex, string) error {
+	return ErrUnsupported
+}
+
 var outLine = regexp.MustCompile(`^(J [0-9]+ )?[A-Z][A-Z0-9-]*( [^\n]*)?\n$`)
 
 // FuzzServe feeds arbitrary input to the request loop: Serve must return
@@ -98,6 +129,8 @@ var outLine = regexp.MustCompile(`^(J [0-9]+ )?[A-Z][A-Z0-9-]*( [^\n]*)?\n$`)
 func FuzzServe(f *testing.F) {
 	f.Add([]byte("EXTENSIONS INFO ASYNC\nJ 1 PREPARE\nJ 1 VALUE x\n"), false)
 	f.Add([]byte("EXTENSIONS INFO\nEXPORT a\nb\nTRANSFEREXPORT STORE K f\n"), false)
+	f.Add([]byte("EXTENSIONS IMPORTKEY ASYNC\nJ 1 LISTIMPORTABLECONTENTS\nJ 2 IMPORT a\nJ 2 IMPORTKEY 1 c\nJ 2 VALUE v\n"), false)
+	f.Add([]byte("EXTENSIONS\nLOCATION a\nEXPECTED c1\nEXPECTED c2\nSTOREEXPORTEXPECTED K f\nIMPORT x\ny\nRETRIEVEIMPORT f\n"), false)
 	f.Fuzz(func(t *testing.T, input []byte, disableAsync bool) {
 		var out, stderr bytes.Buffer
 		done := make(chan error, 1)

@@ -8,21 +8,26 @@ import (
 )
 
 // errNewlineName is the reason given when an export request names a file
-// whose name continued on a second line (see [session.continuesExport]).
+// whose name continued on a second line (see [session.continuesName]).
 const errNewlineName = "file names containing a newline cannot be exported"
 
 // handle processes one event from the job's inbox.
 func (j *job) handle(ev event) {
 	if ev.kind == evMore {
-		if j.export.set {
-			j.export.name += "\n" + ev.text
-			j.export.newline = true
+		if j.pre.word != "" {
+			j.pre.name += "\n" + ev.text
+			j.pre.newline = true
 		}
 		return
 	}
-	// EXPORT is state for exactly the one request that follows.
-	exp := j.export
-	j.export = exportState{}
+	if ev.kind == evMsg && (ev.msg.word == "EXPECTED" || ev.msg.word == "NOTHINGEXPECTED") {
+		j.expect(ev.msg)
+		return
+	}
+	// EXPORT, IMPORT and LOCATION are state for exactly the one request
+	// that follows.
+	pre := j.pre
+	j.pre = prefix{}
 
 	if ev.kind == evBad {
 		// Answered with ERROR; git-annex then stops using the remote,
@@ -35,8 +40,8 @@ func (j *job) handle(ev event) {
 	switch {
 	case !m.known:
 		j.send(unsupported())
-	case m.word == "EXPORT":
-		j.export = exportState{name: m.params[0], set: true}
+	case setsName(m.word):
+		j.pre = prefix{word: m.word, name: m.params[0]}
 	case m.word == "VALUE" || m.word == "CREDS":
 		j.s.logf("protocol: ignoring %s: no query is waiting for it", m.word)
 	case m.word == "ERROR":
@@ -45,18 +50,28 @@ func (j *job) handle(ev event) {
 		j.s.logf("protocol: EXTENSIONS after the first request")
 		j.s.sendBare(errorLine("EXTENSIONS is only valid as the first message"))
 	default:
-		j.serve(m, exp)
+		j.serve(m, pre)
 	}
+}
+
+// transfers are the requests that move content, during which PROGRESS is
+// meaningful.
+var transfers = map[string]bool{
+	"TRANSFER":               true,
+	"TRANSFEREXPORT":         true,
+	"RETRIEVEIMPORT":         true,
+	"STOREEXPORTEXPECTED":    true,
+	"RETRIEVEEXPORTEXPECTED": true,
 }
 
 // serve runs one request's handler and writes its reply. The Annex passed
 // to the handler is valid only until the reply is sent; a pending PROGRESS
 // goes out before the reply.
-func (j *job) serve(m message, exp exportState) {
+func (j *job) serve(m message, pre prefix) {
 	ctx, cancel := context.WithCancel(j.s.ctx)
 	defer cancel()
-	a := &Annex{j: j, transfer: m.word == "TRANSFER" || m.word == "TRANSFEREXPORT"}
-	replies := j.dispatch(ctx, a, m, exp)
+	a := &Annex{j: j, transfer: transfers[m.word]}
+	replies := j.dispatch(ctx, a, m, pre)
 	a.finish()
 	for _, r := range replies {
 		if r.word == "ERROR" {
@@ -70,7 +85,7 @@ func (j *job) serve(m message, exp exportState) {
 }
 
 // dispatch maps a request onto the Remote and its result onto replies.
-func (j *job) dispatch(ctx context.Context, a *Annex, m message, exp exportState) []message {
+func (j *job) dispatch(ctx context.Context, a *Annex, m message, pre prefix) []message {
 	r := j.s.remote
 	p := m.params
 	switch m.word {
@@ -135,13 +150,21 @@ func (j *job) dispatch(ctx context.Context, a *Annex, m message, exp exportState
 		_, ok := r.(Exporter)
 		return one(exportSupported(ok))
 	case "IMPORTSUPPORTED":
-		return one(importSupportedFailure())
+		// Asked in a short-lived process without PREPARE: answer at
+		// once, without storage.
+		_, ok := r.(Importer)
+		return one(importSupported(ok))
 	case "TRANSFEREXPORT", "CHECKPRESENTEXPORT", "REMOVEEXPORT", "RENAMEEXPORT", "REMOVEEXPORTDIRECTORY":
 		ex, ok := r.(Exporter)
 		if !ok {
 			return one(unsupported())
 		}
-		return one(j.export1(ctx, a, ex, m, exp))
+		return one(j.export1(ctx, a, ex, m, pre))
+	case "LISTIMPORTABLECONTENTS", "RETRIEVEIMPORT", "CHECKPRESENTIMPORT", "IMPORTKEY":
+		return one(j.import1(ctx, a, m, pre))
+	case "STOREEXPORTEXPECTED", "RETRIEVEEXPORTEXPECTED", "CHECKPRESENTEXPORTEXPECTED",
+		"REMOVEEXPORTEXPECTED", "REMOVEEXPORTDIRECTORYWHENEMPTY":
+		return one(j.conditional(ctx, a, m, pre))
 	}
 	// Every word in the table is handled above or in handle.
 	return one(unsupported())
@@ -215,7 +238,7 @@ func (j *job) keyValue(ctx context.Context, a *Annex, kv KeyValue, m message) me
 
 // export1 serves one export request. All but REMOVEEXPORTDIRECTORY need the
 // name from the EXPORT right before them.
-func (j *job) export1(ctx context.Context, a *Annex, ex Exporter, m message, exp exportState) message {
+func (j *job) export1(ctx context.Context, a *Annex, ex Exporter, m message, pre prefix) message {
 	p := m.params
 	if m.word == "REMOVEEXPORTDIRECTORY" {
 		err := j.call(m, func() error { return ex.RemoveExportDirectory(ctx, a, p[0]) })
@@ -225,12 +248,11 @@ func (j *job) export1(ctx context.Context, a *Annex, ex Exporter, m message, exp
 		j.declined(m, err)
 		return removeExportDirectory(err == nil)
 	}
-	if !exp.set {
-		j.s.logf("protocol: %s without EXPORT before it", m.word)
-		return errorLine(m.word + " without EXPORT before it")
+	if pre.word != "EXPORT" {
+		return j.missing(m, "EXPORT")
 	}
-	name := exp.name
-	if exp.newline {
+	name := pre.name
+	if pre.newline {
 		// The handler never sees such a name: it would be a different
 		// file from the one git-annex means.
 		j.s.logf("%s: %q", errNewlineName, name)
@@ -239,7 +261,7 @@ func (j *job) export1(ctx context.Context, a *Annex, ex Exporter, m message, exp
 	case "TRANSFEREXPORT":
 		dir, key, file := p[0], p[1], p[2]
 		fail := func(why string) message { return transferFailure(dir, key, why) }
-		if exp.newline {
+		if pre.newline {
 			return fail(errNewlineName)
 		}
 		err := j.call(m, func() error {
@@ -251,7 +273,7 @@ func (j *job) export1(ctx context.Context, a *Annex, ex Exporter, m message, exp
 		return outcome(err, transferSuccess(dir, key), fail)
 	case "CHECKPRESENTEXPORT":
 		key := p[0]
-		if exp.newline {
+		if pre.newline {
 			return checkPresentFailure(key)
 		}
 		var present bool
@@ -260,14 +282,14 @@ func (j *job) export1(ctx context.Context, a *Annex, ex Exporter, m message, exp
 	case "REMOVEEXPORT":
 		key := p[0]
 		fail := func(why string) message { return removeFailure(key, why) }
-		if exp.newline {
+		if pre.newline {
 			return fail(errNewlineName)
 		}
 		err := j.call(m, func() error { return ex.RemoveExport(ctx, a, name, key) })
 		return outcome(err, removeSuccess(key), fail)
 	default: // RENAMEEXPORT
 		key, newName := p[0], p[1]
-		if exp.newline {
+		if pre.newline {
 			return renameExport(key, false)
 		}
 		err := j.call(m, func() error { return ex.RenameExport(ctx, a, name, key, newName) })
@@ -308,6 +330,13 @@ func reason(err error) string {
 		return s
 	}
 	return "failed"
+}
+
+// missing answers a request that needs word (EXPORT, IMPORT, LOCATION)
+// right before it and did not get it.
+func (j *job) missing(m message, word string) message {
+	j.s.logf("protocol: %s without %s before it", m.word, word)
+	return errorLine(m.word + " without " + word + " before it")
 }
 
 // declined records the error of a request whose reply cannot carry it.

@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -183,6 +185,16 @@ type funcs struct {
 	info         func(ctx context.Context, a *protocol.Annex) ([]protocol.InfoField, error)
 	cost         func(ctx context.Context, a *protocol.Annex) (int, error)
 	whereIs      func(ctx context.Context, a *protocol.Annex, key string) (string, error)
+
+	list             func(ctx context.Context, a *protocol.Annex, emit func(size int64, name, cid string) error) error
+	retrieveImport   func(ctx context.Context, a *protocol.Annex, name, file string) error
+	checkImport      func(ctx context.Context, a *protocol.Annex, name, key string) (bool, error)
+	importKey        func(ctx context.Context, a *protocol.Annex, name string, size int64, cid string) (string, error)
+	storeExpected    func(ctx context.Context, a *protocol.Annex, loc protocol.Location, key, file string) (string, error)
+	retrieveExpected func(ctx context.Context, a *protocol.Annex, loc protocol.Location, key, file string) error
+	checkExpected    func(ctx context.Context, a *protocol.Annex, loc protocol.Location, key string) (bool, error)
+	removeExpected   func(ctx context.Context, a *protocol.Annex, loc protocol.Location, key string) error
+	removeWhenEmpty  func(ctx context.Context, a *protocol.Annex, dir string) error
 }
 
 func (f *funcs) record(call string, args ...string) {
@@ -216,7 +228,8 @@ func (c core) Prepare(ctx context.Context, a *protocol.Annex) error {
 	return nil
 }
 
-// full implements every optional interface.
+// full implements every optional interface of plain and export remotes;
+// [withImport] adds import and the conditional draft.
 type full struct{ core }
 
 var (
@@ -335,4 +348,113 @@ func (r full) WhereIs(ctx context.Context, a *protocol.Annex, key string) (strin
 		return r.whereIs(ctx, a, key)
 	}
 	return "/srv/" + key, nil
+}
+
+// withImport implements every optional interface: full, import with
+// IMPORTKEY, and the conditional draft.
+type withImport struct{ full }
+
+var (
+	_ protocol.Importer            = withImport{}
+	_ protocol.ImportKeyer         = withImport{}
+	_ protocol.ConditionalExporter = withImport{}
+	_ protocol.Importer            = importerOnly{}
+)
+
+func newWithImport() (withImport, *funcs) {
+	r, f := newFull()
+	return withImport{r}, f
+}
+
+// importerOnly is a Remote and an Importer, without IMPORTKEY.
+type importerOnly struct{ core }
+
+func (r importerOnly) ListImportableContents(ctx context.Context, a *protocol.Annex, emit func(size int64, name, cid string) error) error {
+	return emit(1, "a", "cid-a")
+}
+
+func (r importerOnly) RetrieveImport(ctx context.Context, a *protocol.Annex, name, file string) error {
+	r.record("RetrieveImport", name, file)
+	return nil
+}
+
+func (r importerOnly) CheckPresentImport(ctx context.Context, a *protocol.Annex, name, key string) (bool, error) {
+	return true, nil
+}
+
+func (r withImport) ListImportableContents(ctx context.Context, a *protocol.Annex, emit func(size int64, name, cid string) error) error {
+	r.record("ListImportableContents")
+	if r.list != nil {
+		return r.list(ctx, a, emit)
+	}
+	return emit(6, "a.txt", "s6-m1-i1")
+}
+
+func (r withImport) RetrieveImport(ctx context.Context, a *protocol.Annex, name, file string) error {
+	r.record("RetrieveImport", name, file)
+	if r.retrieveImport != nil {
+		return r.retrieveImport(ctx, a, name, file)
+	}
+	return nil
+}
+
+func (r withImport) CheckPresentImport(ctx context.Context, a *protocol.Annex, name, key string) (bool, error) {
+	r.record("CheckPresentImport", name, key)
+	if r.checkImport != nil {
+		return r.checkImport(ctx, a, name, key)
+	}
+	return true, nil
+}
+
+func (r withImport) ImportKey(ctx context.Context, a *protocol.Annex, name string, size int64, cid string) (string, error) {
+	r.record("ImportKey", name, strconv.FormatInt(size, 10), cid)
+	if r.importKey != nil {
+		return r.importKey(ctx, a, name, size, cid)
+	}
+	return "SHA256E-s" + strconv.FormatInt(size, 10) + "--0123", nil
+}
+
+// locString shows a Location in recorded calls.
+func locString(loc protocol.Location) string {
+	return fmt.Sprintf("%s %q nothing=%v", loc.Name, loc.Expected, loc.NothingExpected)
+}
+
+func (r withImport) StoreExportExpected(ctx context.Context, a *protocol.Annex, loc protocol.Location, key, file string) (string, error) {
+	r.record("StoreExportExpected", locString(loc), key, file)
+	if r.storeExpected != nil {
+		return r.storeExpected(ctx, a, loc, key, file)
+	}
+	return "cid of " + key, nil
+}
+
+func (r withImport) RetrieveExportExpected(ctx context.Context, a *protocol.Annex, loc protocol.Location, key, file string) error {
+	r.record("RetrieveExportExpected", locString(loc), key, file)
+	if r.retrieveExpected != nil {
+		return r.retrieveExpected(ctx, a, loc, key, file)
+	}
+	return nil
+}
+
+func (r withImport) CheckPresentExportExpected(ctx context.Context, a *protocol.Annex, loc protocol.Location, key string) (bool, error) {
+	r.record("CheckPresentExportExpected", locString(loc), key)
+	if r.checkExpected != nil {
+		return r.checkExpected(ctx, a, loc, key)
+	}
+	return true, nil
+}
+
+func (r withImport) RemoveExportExpected(ctx context.Context, a *protocol.Annex, loc protocol.Location, key string) error {
+	r.record("RemoveExportExpected", locString(loc), key)
+	if r.removeExpected != nil {
+		return r.removeExpected(ctx, a, loc, key)
+	}
+	return nil
+}
+
+func (r withImport) RemoveExportDirectoryWhenEmpty(ctx context.Context, a *protocol.Annex, dir string) error {
+	r.record("RemoveExportDirectoryWhenEmpty", dir)
+	if r.removeWhenEmpty != nil {
+		return r.removeWhenEmpty(ctx, a, dir)
+	}
+	return nil
 }

@@ -12,7 +12,7 @@ type eventKind uint8
 const (
 	evMsg  eventKind = iota // a parsed message: a request, or an answer to a query
 	evBad                   // a line that broke the protocol: answer ERROR
-	evMore                  // a raw line continuing the job's EXPORT name
+	evMore                  // a raw line continuing the job's EXPORT, IMPORT or LOCATION name
 )
 
 type event struct {
@@ -22,12 +22,22 @@ type event struct {
 	text string // evMore
 }
 
-// exportState is the name given by EXPORT, consumed by the one request that
-// follows it on the same job.
-type exportState struct {
-	name    string
-	set     bool
-	newline bool // the name continued on another line
+// prefix is what a request takes from the lines right before it on its
+// job: the name given by EXPORT, IMPORT or LOCATION, and the EXPECTED and
+// NOTHINGEXPECTED lines that follow a LOCATION. The one request that
+// follows consumes it, whichever request that is.
+type prefix struct {
+	word     string // EXPORT, IMPORT or LOCATION; "" when none came
+	name     string
+	newline  bool     // the name continued on another line
+	expected []string // LOCATION: the EXPECTED identifiers, in order
+	nothing  bool     // LOCATION: NOTHINGEXPECTED came
+	conflict bool     // LOCATION: both EXPECTED and NOTHINGEXPECTED came
+}
+
+// setsName reports whether word names the file for the request after it.
+func setsName(word string) bool {
+	return word == "EXPORT" || word == "IMPORT" || word == "LOCATION"
 }
 
 // job is one git-annex job: the single job of a plain session, or one "J n"
@@ -47,7 +57,7 @@ type job struct {
 	// ERROR can be routed to it.
 	awaiting atomic.Bool
 
-	export exportState // owned by the job's goroutine
+	pre prefix // owned by the job's goroutine
 }
 
 func newJob(s *session, id string) *job {
@@ -123,8 +133,10 @@ func (j *job) run() {
 	}
 }
 
-// send writes m on this job's channel.
-func (j *job) send(m message) error {
-	m.job = j.id
-	return j.s.write(m)
+// send writes messages on this job's channel, adjacent to each other.
+func (j *job) send(ms ...message) error {
+	for i := range ms {
+		ms[i].job = j.id
+	}
+	return j.s.write(ms...)
 }

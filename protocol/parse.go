@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 )
 
@@ -21,18 +22,24 @@ const (
 	key
 	// direction is STORE or RETRIEVE.
 	direction
+	// size is a byte count: decimal digits only, fitting an int64.
+	size
+	// ident is a content identifier: text that must not be empty.
+	ident
 )
 
 // keepsCR reports whether a CR at the end of the line belongs to the
 // parameter: for text it is data (a file name may end in CR); anywhere else
 // it can only be a CRLF line ending, which is tolerated by dropping it.
-func (k paramKind) keepsCR() bool { return k == text || k == path }
+func (k paramKind) keepsCR() bool { return k == text || k == path || k == ident }
 
 // specs is the arity table: every message git-annex sends that this package
 // understands, with the kind of each parameter. The last parameter takes the
 // whole rest of the line, because file names and messages contain spaces;
 // the others are split on single spaces. Words not listed here are unknown
-// requests and answered UNSUPPORTED-REQUEST.
+// requests and answered UNSUPPORTED-REQUEST; they are also what a line
+// after EXPORT, IMPORT or LOCATION must be to count as the rest of a name
+// (see [session.continuesName]), so every word git-annex sends belongs here.
 var specs = map[string][]paramKind{
 	"EXTENSIONS":            {text},
 	"INITREMOTE":            nil,
@@ -53,6 +60,21 @@ var specs = map[string][]paramKind{
 	"REMOVEEXPORT":          {key},
 	"REMOVEEXPORTDIRECTORY": {text},
 	"RENAMEEXPORT":          {key, text},
+	// The import interface (git-annex 10.20260717 and later).
+	"IMPORT":                 {text},
+	"LISTIMPORTABLECONTENTS": nil,
+	"RETRIEVEIMPORT":         {path},
+	"CHECKPRESENTIMPORT":     {key},
+	"IMPORTKEY":              {size, ident},
+	// The conditional draft (never shipped in git-annex).
+	"LOCATION":                       {text},
+	"EXPECTED":                       {ident},
+	"NOTHINGEXPECTED":                nil,
+	"STOREEXPORTEXPECTED":            {key, path},
+	"RETRIEVEEXPORTEXPECTED":         {path},
+	"CHECKPRESENTEXPORTEXPECTED":     {key},
+	"REMOVEEXPORTEXPECTED":           {key},
+	"REMOVEEXPORTDIRECTORYWHENEMPTY": {text},
 	// Answers to the remote's queries.
 	"VALUE": {text},
 	"CREDS": {field, text},
@@ -155,8 +177,26 @@ func checkParam(k paramKind, p string) error {
 		if p != "STORE" && p != "RETRIEVE" {
 			return errors.New("direction must be STORE or RETRIEVE")
 		}
+	case size:
+		if _, ok := parseSize(p); !ok {
+			return errors.New("size must be a decimal number of bytes")
+		}
+	case ident:
+		if p == "" {
+			return errors.New("missing content identifier")
+		}
 	}
 	return nil
+}
+
+// parseSize accepts only plain decimal digits: strconv alone would also
+// take a sign, which git-annex never sends.
+func parseSize(p string) (int64, bool) {
+	if p == "" || strings.Trim(p, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(p, 10, 64)
+	return n, err == nil
 }
 
 // maxJobDigits bounds a job number; git-annex counts jobs from 1.

@@ -34,7 +34,35 @@ func exportSupported(ok bool) message {
 	return msg("EXPORTSUPPORTED-FAILURE")
 }
 
-func importSupportedFailure() message { return msg("IMPORTSUPPORTED-FAILURE") }
+func importSupported(ok bool) message {
+	if ok {
+		return msg("IMPORTSUPPORTED-SUCCESS")
+	}
+	return msg("IMPORTSUPPORTED-FAILURE")
+}
+
+// The appendix's example word IMPORTABLECONTENTS-SUCCESS is a protocol error
+// for 10.20261026 (transcript 06): the listing ends LISTIMPORTABLECONTENTS-.
+func importableContent(size int64, name string) message {
+	return msg("IMPORTABLECONTENT", strconv.FormatInt(size, 10), name)
+}
+func importableContentIdentifier(cid string) message {
+	return msg("IMPORTABLECONTENTIDENTIFIER", cid)
+}
+func listImportableContentsSuccess() message { return msg("LISTIMPORTABLECONTENTS-SUCCESS") }
+func listImportableContentsFailure(why string) message {
+	return msg("LISTIMPORTABLECONTENTS-FAILURE", why)
+}
+func retrieveImportSuccess() message           { return msg("RETRIEVEIMPORT-SUCCESS") }
+func retrieveImportFailure(why string) message { return msg("RETRIEVEIMPORT-FAILURE", why) }
+func importKeySuccess(key string) message      { return msg("IMPORTKEY-SUCCESS", key) }
+func importKeyFailure(why string) message      { return msg("IMPORTKEY-FAILURE", why) }
+
+// Replies of the conditional draft.
+func storeSuccess(key, cid string) message { return msg("STORE-SUCCESS", key, cid) }
+func storeFailure(key, why string) message { return msg("STORE-FAILURE", key, why) }
+func retrieveSuccess() message             { return msg("RETRIEVE-SUCCESS") }
+func retrieveFailure(why string) message   { return msg("RETRIEVE-FAILURE", why) }
 
 func removeExportDirectory(ok bool) message {
 	if ok {

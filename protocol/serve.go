@@ -102,11 +102,12 @@ type session struct {
 	async      bool // ASYNC: every line carries "J n"
 	info       bool // INFO may be sent
 	remoteName bool // GETGITREMOTENAME may be sent
+	importKey  bool // IMPORTKEY accepted
 
-	// lastExport is the job whose EXPORT (or a continuation of it) was the
-	// last line read: a following line that is not a message continues
-	// that name. Owned by the reader goroutine.
-	lastExport *job
+	// lastName is the job whose EXPORT, IMPORT or LOCATION (or a
+	// continuation of it) was the last line read: a following line that is
+	// not a message continues that name. Owned by the reader goroutine.
+	lastName *job
 
 	mu     sync.Mutex
 	jobs   map[string]*job
@@ -157,8 +158,11 @@ func (s *session) read(lr *lineReader) error {
 
 // negotiate answers EXTENSIONS with exactly the offered extensions this
 // package implements, in git-annex's order: naming one it did not offer
-// makes 10.20230126 give up on the remote.
+// makes 10.20230126 give up on the remote. IMPORTKEY is accepted only for
+// an [ImportKeyer]: once accepted, git-annex asks IMPORTKEY for every file
+// it imports.
 func (s *session) negotiate(offered string) error {
+	_, importKeyer := s.remote.(ImportKeyer)
 	var accepted []string
 	for _, e := range strings.Fields(offered) {
 		switch {
@@ -168,6 +172,8 @@ func (s *session) negotiate(offered string) error {
 			s.remoteName = true
 		case e == "ASYNC" && !s.async && !s.opts.DisableAsync:
 			s.async = true
+		case e == "IMPORTKEY" && !s.importKey && importKeyer:
+			s.importKey = true
 		default:
 			continue
 		}
@@ -181,18 +187,18 @@ func (s *session) negotiate(offered string) error {
 // malformed line is queued behind the job's earlier work.
 func (s *session) route(line string, rerr error) {
 	if rerr != nil {
-		s.lastExport = nil
+		s.lastName = nil
 		s.logf("protocol: %v", rerr)
 		s.deliverBad(rerr, message{})
 		return
 	}
 	m, err := parseLine(line, s.async)
-	if s.lastExport != nil && s.continuesExport(m, err) {
+	if s.lastName != nil && s.continuesName(m, err) {
 		// 10.20230126 sends a newline in a file name raw.
-		s.lastExport.push(event{kind: evMore, text: line})
+		s.lastName.push(event{kind: evMore, text: line})
 		return
 	}
-	s.lastExport = nil
+	s.lastName = nil
 	if s.async && m.job == "" {
 		if err != nil {
 			s.logf("protocol: %v: %q", err, line)
@@ -212,15 +218,16 @@ func (s *session) route(line string, rerr error) {
 		return
 	}
 	j.push(event{kind: evMsg, msg: m})
-	if m.word == "EXPORT" {
-		s.lastExport = j
+	if setsName(m.word) {
+		s.lastName = j
 	}
 }
 
-// continuesExport reports whether a line read right after an EXPORT is the
-// rest of its name rather than a message: without ASYNC, a line whose word
-// is not in the table; with ASYNC, a line without a job number.
-func (s *session) continuesExport(m message, err error) bool {
+// continuesName reports whether a line read right after an EXPORT, IMPORT
+// or LOCATION is the rest of its name rather than a message: without ASYNC,
+// a line whose word is not in the table; with ASYNC, a line without a job
+// number.
+func (s *session) continuesName(m message, err error) bool {
 	if s.async {
 		return err == errNoJob
 	}
@@ -293,15 +300,16 @@ func (s *session) sendBare(m message) error {
 	return s.write(m)
 }
 
-// write writes one line, or nothing once Serve has returned: a reader still
-// blocked in Read after a cancellation must not answer a late line. (A
-// line already being written when Serve returns may still finish; holding a
-// lock across a blocked Write would stop Serve from returning at all.)
-func (s *session) write(m message) error {
+// write writes lines together, or nothing once Serve has returned: a reader
+// still blocked in Read after a cancellation must not answer a late line.
+// (A line already being written when Serve returns may still finish;
+// holding a lock across a blocked Write would stop Serve from returning at
+// all.)
+func (s *session) write(ms ...message) error {
 	if s.ended.Load() {
 		return errSessionEnded
 	}
-	return s.w.write(m)
+	return s.w.write(ms...)
 }
 
 var errSessionEnded = errors.New("session has ended")

@@ -19,8 +19,10 @@ import (
 // against a remote that repeats the probe remote's behaviour (its queries
 // and its answers) and checks that Serve writes the same lines the probe
 // did, job by job. Where this package deliberately differs from the probe
-// (VERSION 2, the EXTENSIONS answer, names with a newline, IMPORTSUPPORTED)
-// the expectation is adjusted in buildReplay.
+// (VERSION 2, the EXTENSIONS answer, names with a newline, the probe's
+// deliberate mistakes in import: listed names git-annex mishandles, entries
+// without an identifier, IMPORTABLECONTENTS-SUCCESS, IMPORTKEY-SKIP and a
+// key that is not a key) the expectation is adjusted in buildReplay.
 func TestTranscripts(t *testing.T) {
 	files, err := filepath.Glob("testdata/transcripts/*/*.log")
 	if err != nil || len(files) == 0 {
@@ -90,6 +92,7 @@ type replaySpec struct {
 	input     string
 	offer     string
 	async     bool
+	importKey bool // the probe accepted IMPORTKEY
 	exchanges []*exchange
 	want      map[string][]string // job → expected lines, "J n" kept
 }
@@ -103,6 +106,7 @@ func buildReplay(lines []tline) replaySpec {
 			}
 			if !l.in {
 				sp.async = slices.Contains(strings.Fields(l.text), "ASYNC")
+				sp.importKey = slices.Contains(strings.Fields(l.text), "IMPORTKEY")
 			}
 		}
 	}
@@ -114,6 +118,8 @@ func buildReplay(lines []tline) replaySpec {
 	current := map[string]*exchange{}
 	skipOut := map[string]bool{}         // the probe's lines replaced by ours
 	dropUnsupported := map[string]bool{} // the probe answered a name's continuation
+	dropIdent := map[string]bool{}       // the entry before was left out
+	entryAt := map[string]int{}          // job → index in want of an entry awaiting its identifier
 	var lastExport *pendingExport
 	var lastExportJob string
 	var in []string
@@ -143,15 +149,32 @@ func buildReplay(lines []tline) replaySpec {
 				dropUnsupported[job] = false
 				continue
 			}
-			line := l.text
-			if rest == "IMPORTSUPPORTED-SUCCESS" {
-				// The probe supported import; this package does not yet.
-				line = strings.TrimSuffix(line, "SUCCESS") + "FAILURE"
-			}
-			sp.want[job] = append(sp.want[job], line)
 			if ex := current[job]; ex != nil {
 				ex.out = append(ex.out, rest)
 			}
+			if i, ok := entryAt[job]; ok {
+				delete(entryAt, job)
+				if word != "IMPORTABLECONTENTIDENTIFIER" {
+					// An entry without its identifier, which
+					// git-annex drops: never sent by this package.
+					sp.want[job] = slices.Delete(sp.want[job], i, i+1)
+				}
+			}
+			if dropIdent[job] {
+				dropIdent[job] = false
+				if word == "IMPORTABLECONTENTIDENTIFIER" {
+					continue
+				}
+			}
+			line, keep := adjustOut(job, rest, l.text)
+			if !keep {
+				dropIdent[job] = true
+				continue
+			}
+			if word == "IMPORTABLECONTENT" {
+				entryAt[job] = len(sp.want[job])
+			}
+			sp.want[job] = append(sp.want[job], line)
 			continue
 		}
 		_, known := specs[word]
@@ -163,8 +186,8 @@ func buildReplay(lines []tline) replaySpec {
 		}
 		lastExport = nil
 		switch word {
-		case "EXPORT":
-			pending[job] = &pendingExport{name: strings.TrimPrefix(rest, "EXPORT ")}
+		case "EXPORT", "IMPORT", "LOCATION":
+			pending[job] = &pendingExport{name: strings.TrimPrefix(rest, word+" ")}
 			lastExport, lastExportJob = pending[job], job
 			continue
 		case "VALUE", "CREDS", "ERROR":
@@ -188,8 +211,43 @@ func buildReplay(lines []tline) replaySpec {
 		current[job] = ex
 		sp.exchanges = append(sp.exchanges, ex)
 	}
+	for job, i := range entryAt {
+		sp.want[job] = slices.Delete(sp.want[job], i, i+1)
+	}
 	sp.input = strings.Join(in, "\n") + "\n"
 	return sp
+}
+
+// replaySkip is what the replay remote fails IMPORTKEY with where the probe
+// answered IMPORTKEY-SKIP, which this package never sends.
+const replaySkip = "skipped"
+
+// adjustOut maps one line the probe sent (rest, without "J n") onto what
+// this package sends instead; keep is false for an entry of a listing that
+// emit refuses (the replay remote leaves it out).
+func adjustOut(job, rest, line string) (string, bool) {
+	word, params, _ := strings.Cut(rest, " ")
+	var m message
+	switch word {
+	case "IMPORTABLECONTENT":
+		_, name, _ := strings.Cut(params, " ")
+		return line, CleanImportName(name) == nil
+	case "IMPORTABLECONTENTS-SUCCESS":
+		// The appendix's example word, a protocol error.
+		m = listImportableContentsSuccess()
+	case "IMPORTKEY-SKIP":
+		m = importKeyFailure(replaySkip)
+	case "IMPORTKEY-SUCCESS":
+		err := checkImportKey(params)
+		if err == nil {
+			return line, true
+		}
+		m = importKeyFailure(err.Error())
+	default:
+		return line, true
+	}
+	m.job = job
+	return m.String(), true
 }
 
 func newlineReply(job, request string) string {
@@ -212,18 +270,22 @@ func newlineReply(job, request string) string {
 func replaySession(t *testing.T, lines []tline) {
 	sp := buildReplay(lines)
 	r := &replayRemote{t: t, exchanges: sp.exchanges}
+	var remote Remote = r
+	if sp.importKey {
+		remote = replayKeyRemote{r}
+	}
 	var ticks atomic.Int64
 	clock := func() time.Time { return time.Unix(ticks.Add(1), 0) } // 1 s per reading: no throttling
 	var out, stderr bytes.Buffer
 	opts := Options{Stderr: &stderr, DisableAsync: !sp.async}
-	if err := serve(context.Background(), r, strings.NewReader(sp.input), &out, opts, config{now: clock}); err != nil {
+	if err := serve(context.Background(), remote, strings.NewReader(sp.input), &out, opts, config{now: clock}); err != nil {
 		t.Fatalf("Serve: %v\nstderr:\n%s", err, stderr.String())
 	}
 	got := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
 
 	var accepted []string
 	for _, e := range strings.Fields(sp.offer) {
-		if e == "INFO" || e == "GETGITREMOTENAME" || (e == "ASYNC" && sp.async) {
+		if e == "INFO" || e == "GETGITREMOTENAME" || (e == "ASYNC" && sp.async) || (e == "IMPORTKEY" && sp.importKey) {
 			accepted = append(accepted, e)
 		}
 	}
@@ -486,6 +548,64 @@ func (r *replayRemote) WhereIs(ctx context.Context, a *Annex, key string) (strin
 		}
 		if replies[0] == "WHEREIS-FAILURE" {
 			return "", nil
+		}
+	}
+	return "", result(replies)
+}
+
+func (r *replayRemote) ListImportableContents(ctx context.Context, a *Annex, emit func(int64, string, string) error) error {
+	replies := r.play(ctx, a, "LISTIMPORTABLECONTENTS", "")
+	for i := 0; i < len(replies); i++ {
+		entry, ok := strings.CutPrefix(replies[i], "IMPORTABLECONTENT ")
+		if !ok {
+			continue
+		}
+		sizeText, name, _ := strings.Cut(entry, " ")
+		size, _ := strconv.ParseInt(sizeText, 10, 64)
+		cid := ""
+		if i+1 < len(replies) {
+			if c, ok := strings.CutPrefix(replies[i+1], "IMPORTABLECONTENTIDENTIFIER "); ok {
+				cid = c
+				i++
+			}
+		}
+		clean := CleanImportName(name) == nil && cid != ""
+		err := emit(size, name, cid)
+		var pe *ProtocolError
+		switch {
+		case errors.As(err, &pe):
+			// Left out, as a remote should.
+			if clean {
+				r.t.Errorf("emit refused %q (cid %q): %v", name, cid, err)
+			}
+		case err != nil:
+			return err
+		case !clean:
+			r.t.Errorf("emit accepted %q (cid %q)", name, cid)
+		}
+	}
+	return result(replies)
+}
+
+func (r *replayRemote) RetrieveImport(ctx context.Context, a *Annex, name, file string) error {
+	return result(r.play(ctx, a, "RETRIEVEIMPORT "+file, name))
+}
+
+func (r *replayRemote) CheckPresentImport(ctx context.Context, a *Annex, name, key string) (bool, error) {
+	return presence(r.play(ctx, a, "CHECKPRESENTIMPORT "+key, name))
+}
+
+// replayKeyRemote adds IMPORTKEY, for sessions where the probe accepted it.
+type replayKeyRemote struct{ *replayRemote }
+
+func (r replayKeyRemote) ImportKey(ctx context.Context, a *Annex, name string, size int64, cid string) (string, error) {
+	replies := r.play(ctx, a, "IMPORTKEY "+strconv.FormatInt(size, 10)+" "+cid, name)
+	if len(replies) == 1 {
+		if key, ok := strings.CutPrefix(replies[0], "IMPORTKEY-SUCCESS "); ok {
+			return key, nil
+		}
+		if replies[0] == "IMPORTKEY-SKIP" {
+			return "", errors.New(replaySkip)
 		}
 	}
 	return "", result(replies)

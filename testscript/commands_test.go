@@ -24,6 +24,8 @@ var commands = map[string]func(ts *testscript.TestScript, neg bool, args []strin
 	"initremote": cmdInitremote,
 	"storeeq":    cmdStoreeq,
 	"storeput":   cmdStoreput,
+	"storerm":    cmdStorerm,
+	"storemv":    cmdStoremv,
 }
 
 // trickyNames are the names every export must carry exactly: the bytes that

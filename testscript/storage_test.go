@@ -205,10 +205,47 @@ func cmdStoreput(ts *testscript.TestScript, neg bool, args []string) {
 	data := []byte(ts.ReadFile(args[2]))
 	if !st.kind.s3 {
 		p := filepath.Join(where, filepath.FromSlash(args[1]))
-		os.Chmod(p, 0o644)
+		ts.Check(os.MkdirAll(filepath.Dir(p), 0o755))
+		os.Chmod(p, 0o644) // exported files may be read-only
 		ts.Check(os.WriteFile(p, data, 0o644))
 		return
 	}
 	_, err := st.client(ts).PutObject(context.Background(), where, args[1], bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{})
 	ts.Check(err)
+}
+
+// storerm NAME PATH: another tool removes PATH from the storage of remote
+// NAME.
+func cmdStorerm(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: storerm NAME PATH")
+	}
+	st := storageOf(ts)
+	where := ts.Getenv("STORE_" + args[0])
+	if !st.kind.s3 {
+		ts.Check(os.Remove(filepath.Join(where, filepath.FromSlash(args[1]))))
+		return
+	}
+	ts.Check(st.client(ts).RemoveObject(context.Background(), where, args[1], minio.RemoveObjectOptions{}))
+}
+
+// storemv NAME FROM TO: another tool renames FROM to TO in the storage of
+// remote NAME (mv, or a server-side copy and a delete).
+func cmdStoremv(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: storemv NAME FROM TO")
+	}
+	st := storageOf(ts)
+	where := ts.Getenv("STORE_" + args[0])
+	if !st.kind.s3 {
+		to := filepath.Join(where, filepath.FromSlash(args[2]))
+		ts.Check(os.MkdirAll(filepath.Dir(to), 0o755))
+		ts.Check(os.Rename(filepath.Join(where, filepath.FromSlash(args[1])), to))
+		return
+	}
+	c, ctx := st.client(ts), context.Background()
+	_, err := c.CopyObject(ctx, minio.CopyDestOptions{Bucket: where, Object: args[2]},
+		minio.CopySrcOptions{Bucket: where, Object: args[1]})
+	ts.Check(err)
+	ts.Check(c.RemoveObject(ctx, where, args[1], minio.RemoveObjectOptions{}))
 }

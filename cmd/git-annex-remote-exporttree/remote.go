@@ -151,7 +151,13 @@ func storeFile(ctx context.Context, a *protocol.Annex, b backends.Backend, name,
 // written, and loses track of a writer faster than itself, failing the
 // verification of correct content. A file that appears whole by rename is
 // hashed in full after the transfer instead.
-func retrieveFile(ctx context.Context, a *protocol.Annex, b backends.Backend, name, file string) (err error) {
+func retrieveFile(ctx context.Context, a *protocol.Annex, b backends.Backend, name, file string) error {
+	return retrieveFilePinned(ctx, a, b, name, "", file)
+}
+
+// retrieveFilePinned is retrieveFile of exactly the content with CID pin
+// (any content when pin is empty).
+func retrieveFilePinned(ctx context.Context, a *protocol.Annex, b backends.Backend, name string, pin backends.CID, file string) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(file), ".git-annex-remote-exporttree-*")
 	if err != nil {
 		return err
@@ -162,7 +168,7 @@ func retrieveFile(ctx context.Context, a *protocol.Annex, b backends.Backend, na
 			os.Remove(tmp.Name())
 		}
 	}()
-	if _, err = b.Retrieve(ctx, name, "", a.ProgressWriter(tmp)); err != nil {
+	if _, err = b.Retrieve(ctx, name, pin, a.ProgressWriter(tmp)); err != nil {
 		return err
 	}
 	if err = tmp.Close(); err != nil {
