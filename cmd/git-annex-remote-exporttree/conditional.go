@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+
+	"github.com/exporttree/git-annex-remote-exporttree/backends"
+	"github.com/exporttree/git-annex-remote-exporttree/protocol"
+)
+
+// The conditional draft of the export/import design: git-annex says what it
+// expects at a name (LOCATION, EXPECTED or NOTHINGEXPECTED) and every
+// request acts only when that is what is there, at the moment it acts.
+
+var _ protocol.ConditionalExporter = (*remote)(nil)
+
+// condition turns what git-annex expects at loc into a backend condition.
+// Several expected identifiers are narrowed to the one that is there now,
+// which the backend then checks atomically as it acts.
+func condition(ctx context.Context, b backends.Backend, loc protocol.Location) (backends.Condition, error) {
+	switch {
+	case loc.NothingExpected:
+		return backends.NothingThere, nil
+	case len(loc.Expected) == 1:
+		return backends.Matches(backends.CID(loc.Expected[0])), nil
+	case len(loc.Expected) == 0:
+		return backends.Condition{}, &backends.Error{Op: "check", Name: loc.Name, Class: backends.ErrConflict,
+			Err: errors.New("git-annex expects nothing and something at once: no EXPECTED or NOTHINGEXPECTED was given")}
+	}
+	info, err := b.Stat(ctx, loc.Name)
+	if errors.Is(err, backends.ErrNotFound) {
+		return backends.Condition{}, backends.Conflict("check", loc.Name, backends.Matches(backends.CID(loc.Expected[0])), "", false)
+	}
+	if err != nil {
+		return backends.Condition{}, err
+	}
+	if !slices.Contains(loc.Expected, string(info.CID)) {
+		return backends.Condition{}, backends.Conflict("check", loc.Name, backends.Matches(backends.CID(loc.Expected[0])), info.CID, true)
+	}
+	return backends.Matches(info.CID), nil
+}
+
+func (r *remote) StoreExportExpected(ctx context.Context, a *protocol.Annex, loc protocol.Location, key, file string) (string, error) {
+	if err := exportable(loc.Name); err != nil {
+		return "", err
+	}
+	b, err := r.storage(ctx, a)
+	if err != nil {
+		return "", err
+	}
+	cond, err := condition(ctx, b, loc)
+	if err != nil {
+		return "", err
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return "", err
+	}
+	cid, err := b.Store(ctx, loc.Name, withFaults(ctx, f), backends.StoreOptions{
+		Size: st.Size(), Label: key, If: cond, Progress: a.Progress,
+	})
+	if err != nil {
+		return "", err
+	}
+	a.Debug(fmt.Sprintf("stored %q (%d bytes, %s), content identifier %s", loc.Name, st.Size(), cond, cid))
+	return string(cid), nil
+}
+
+func (r *remote) RetrieveExportExpected(ctx context.Context, a *protocol.Annex, loc protocol.Location, key, file string) error {
+	b, err := r.storage(ctx, a)
+	if err != nil {
+		return err
+	}
+	cond, err := condition(ctx, b, loc)
+	if err != nil {
+		return err
+	}
+	pin, ok := cond.Expected()
+	if !ok {
+		return &backends.Error{Op: "retrieve", Name: loc.Name, Class: backends.ErrConflict,
+			Err: errors.New("git-annex expects nothing there, so there is nothing to retrieve")}
+	}
+	return retrieveFilePinned(ctx, a, b, loc.Name, pin, file)
+}
+
+func (r *remote) CheckPresentExportExpected(ctx context.Context, a *protocol.Annex, loc protocol.Location, key string) (bool, error) {
+	b, err := r.storage(ctx, a)
+	if err != nil {
+		return false, err
+	}
+	info, err := b.Stat(ctx, loc.Name)
+	if errors.Is(err, backends.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return slices.Contains(loc.Expected, string(info.CID)) && holdsKey(info, key), nil
+}
+
+func (r *remote) RemoveExportExpected(ctx context.Context, a *protocol.Annex, loc protocol.Location, key string) error {
+	b, err := r.storage(ctx, a)
+	if err != nil {
+		return err
+	}
+	cond, err := condition(ctx, b, loc)
+	if err == nil {
+		err = b.Remove(ctx, loc.Name, cond)
+	}
+	if errors.Is(err, backends.ErrNotFound) || errors.Is(err, backends.ErrConflict) && !loc.NothingExpected && absent(ctx, b, loc.Name) {
+		// Already gone is what a removal wants; anything else there is
+		// someone else's and stays.
+		return nil
+	}
+	return err
+}
+
+func absent(ctx context.Context, b backends.Backend, name string) bool {
+	_, err := b.Stat(ctx, name)
+	return errors.Is(err, backends.ErrNotFound)
+}
+
+// RemoveExportDirectoryWhenEmpty succeeds when nothing is stored under dir.
+// It removes nothing itself: removing a directory that something is written
+// into meanwhile would lose that write, and the backends already remove the
+// directories that removals leave empty.
+func (r *remote) RemoveExportDirectoryWhenEmpty(ctx context.Context, a *protocol.Annex, dir string) error {
+	b, err := r.storage(ctx, a)
+	if err != nil {
+		return err
+	}
+	errNotEmpty := errors.New("not empty")
+	err = b.List(ctx, dir, func(info backends.Info) error {
+		return fmt.Errorf("%q is %w: it holds %q", dir, errNotEmpty, info.Name)
+	})
+	return err
+}
