@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net"
 	"net/url"
 
@@ -25,6 +26,10 @@ func classify(op, name string, err error) error {
 	if errors.As(err, &be) {
 		return err // classified already
 	}
+	var resp minio.ErrorResponse
+	if errors.As(err, &resp) && resp.Code == "NoSuchBucket" {
+		err = fmt.Errorf("bucket %q is gone: %w", resp.BucketName, err)
+	}
 	return &backends.Error{Op: op, Name: name, Class: classOf(err), Err: err}
 }
 
@@ -32,8 +37,12 @@ func classOf(err error) error {
 	var resp minio.ErrorResponse
 	if errors.As(err, &resp) {
 		switch resp.Code {
-		case "NoSuchKey", "NoSuchBucket", "NoSuchVersion":
+		case "NoSuchKey", "NoSuchVersion":
 			return backends.ErrNotFound
+		case "NoSuchBucket":
+			// Open found the bucket: now it is storage gone, like an
+			// unmounted drive, not a sign that every name is absent.
+			return backends.ErrUnreachable
 		case "PreconditionFailed":
 			return backends.ErrConflict
 		case "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch",

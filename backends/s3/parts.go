@@ -1,24 +1,21 @@
 package s3
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"sort"
 	"sync"
-	"time"
 
 	"github.com/minio/minio-go/v7"
 )
 
-const abortTimeout = time.Minute
-
 // uploadParts reads src into part-size buffers (first, when given, is the
-// first part) and uploads them, Parallelism at a time. It holds at most
-// Parallelism buffers. It returns the parts in order and the byte total.
-func (b *Backend) uploadParts(ctx context.Context, key, uploadID string, first []byte, src io.Reader, partSize int64) ([]minio.CompletePart, int64, error) {
+// first part) and uploads them, Parallelism at a time, telling prog how far
+// each is sent. It holds at most Parallelism buffers. It returns the parts
+// in order and the byte total.
+func (b *Backend) uploadParts(ctx context.Context, key, uploadID string, first []byte, src io.Reader, partSize int64, prog *progress) ([]minio.CompletePart, int64, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
@@ -86,7 +83,7 @@ func (b *Backend) uploadParts(ctx context.Context, key, uploadID string, first [
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p, err := b.core.PutObjectPart(ctx, b.bucket, key, uploadID, num, bytes.NewReader(buf[:n]), int64(n), minio.PutObjectPartOptions{})
+			p, err := b.core.PutObjectPart(ctx, b.bucket, key, uploadID, num, prog.body(buf[:n]), int64(n), minio.PutObjectPartOptions{})
 			if err != nil {
 				cancel(err)
 				return
@@ -116,8 +113,9 @@ var errTooLong = errors.New("source yields more bytes than its declared size")
 // extra bytes is made before the last declared byte is handed on, so an
 // upload of the wrong size never completes.
 //
-// The HTTP transport may still be reading a request body after the
-// request returned, so the error is kept behind a lock.
+// Store reads it into buffers that become the request bodies, so only
+// Store's goroutine reads it; the lock keeps failed safe to call from
+// anywhere.
 type sourceReader struct {
 	r      io.Reader
 	want   int64

@@ -5,13 +5,48 @@
 // [Config.Prefix] + name. Content identifiers come from the response of the
 // very PUT that stored the content: "v:<version id>" on a versioned bucket,
 // "e:<etag>:<size>" otherwise, so a store and its CID can never describe
-// two different contents.
+// two different contents. [Backend.PublicURL] gives the address of a name
+// on a bucket served publicly.
 //
 // Every condition is enforced by the server where S3 allows it
 // (If-None-Match / If-Match on PUT and on completing a multipart upload,
 // x-amz-copy-source-if-match on copy, version IDs on read and delete). The
 // few places where S3 offers no atomic check are documented on the method
 // concerned; none of them can make a reader see mixed content.
+//
+// # Failures
+//
+// Every request body is held in memory (a store holds at most
+// [Config.Parallelism] parts of [Config.PartSize]), so minio-go retries
+// any request that fails on the way or is answered 500, 503 (SlowDown) and
+// the like, up to [Config.MaxRetries] times, before the error reaches the
+// caller. A bucket that disappears after [Open] makes every operation fail
+// with [backends.ErrUnreachable], as an unmounted drive does: it never
+// reads as "every name is absent". (Except for Stat on servers that, like
+// AWS, answer a HEAD without a body, which says only "404": then the
+// name reads as absent.)
+//
+// # Interrupted uploads
+//
+// A multipart upload that fails is aborted. When the server cannot be
+// reached, the abort cannot be either, and the upload stays: invisible
+// (no name shows it) but holding its parts. The backend remembers it and
+// aborts it at the start of the next [Backend.Store], in [Backend.Sweep]
+// and in [Backend.Close], so a process that retries after an outage
+// cleans up after itself. Uploads of processes that died are for
+// [Backend.Sweep], which aborts those under the prefix idle for an hour:
+// initiated more than an hour ago, by the server's clock, and given no
+// part for an hour. A live store of another process is therefore safe
+// unless it takes more than an hour to send one part (at the default part
+// size, a rate under 4.6 KB/s); such a store would fail, never store wrong
+// content. For the same reason Store does not abort other uploads of its
+// key before it starts: a young one may be a concurrent store's.
+//
+// MinIO lists incomplete uploads only for one exact key, or for a whole
+// bucket but then only those initiated since it started: Sweep misses
+// uploads left across a MinIO restart. MinIO removes those itself after a
+// day by default (its api stale_uploads_expiry setting); AWS leaves them
+// to a lifecycle rule (AbortIncompleteMultipartUpload) or to Sweep.
 package s3
 
 import (
@@ -21,6 +56,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/exporttree/git-annex-remote-exporttree/backends"
@@ -127,12 +164,22 @@ type Backend struct {
 	// larger ones are copied in parts of copyPartSize. Tests lower them.
 	copyLimit    int64
 	copyPartSize int64
+
+	// now is the server's clock (see serverClock); tests move it.
+	now func() time.Time
+
+	// abandoned are the multipart uploads whose abort failed (the server
+	// was unreachable); see retryAborts.
+	mu        sync.Mutex
+	abandoned []upload
 }
 
 var (
 	_ backends.Backend    = (*Backend)(nil)
 	_ backends.Renamer    = (*Backend)(nil)
 	_ backends.DirRemover = (*Backend)(nil)
+	_ backends.Sweeper    = (*Backend)(nil)
+	_ backends.Closer     = (*Backend)(nil)
 )
 
 // Open connects to the bucket and checks the setup: the endpoint answers,
@@ -142,7 +189,7 @@ var (
 // credentials, no permission, bad configuration) or [backends.ErrNotFound]
 // (no such bucket).
 func Open(ctx context.Context, cfg Config) (*Backend, error) {
-	client, err := newClient(cfg)
+	client, clock, err := newClient(cfg)
 	if err != nil {
 		return nil, &backends.Error{Op: "open", Name: cfg.Bucket, Class: backends.ErrRefused, Err: err}
 	}
@@ -156,6 +203,7 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 		storageClass: cfg.StorageClass,
 		copyLimit:    MaxPartSize,
 		copyPartSize: 1 << 30,
+		now:          clock.now,
 	}
 	if b.partSize == 0 {
 		b.partSize = DefaultPartSize
@@ -188,24 +236,24 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 	return b, nil
 }
 
-func newClient(cfg Config) (*minio.Client, error) {
+func newClient(cfg Config) (*minio.Client, *serverClock, error) {
 	if err := s3utils.CheckValidBucketName(cfg.Bucket); err != nil {
-		return nil, fmt.Errorf("bucket %q: %w", cfg.Bucket, err)
+		return nil, nil, fmt.Errorf("bucket %q: %w", cfg.Bucket, err)
 	}
 	host, secure := "s3.amazonaws.com", true
 	if cfg.Endpoint != "" {
 		u, err := url.Parse(cfg.Endpoint)
 		if err != nil {
-			return nil, fmt.Errorf("endpoint: %w", err)
+			return nil, nil, fmt.Errorf("endpoint: %w", err)
 		}
 		switch {
 		case u.Scheme != "http" && u.Scheme != "https":
-			return nil, fmt.Errorf("endpoint %q: scheme must be http or https", cfg.Endpoint)
+			return nil, nil, fmt.Errorf("endpoint %q: scheme must be http or https", cfg.Endpoint)
 		case u.User != nil:
 			// Credentials in the URL would end up in error messages.
-			return nil, errors.New("endpoint: credentials in the URL are not supported; use the credential settings")
+			return nil, nil, errors.New("endpoint: credentials in the URL are not supported; use the credential settings")
 		case u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "":
-			return nil, fmt.Errorf("endpoint %q: want scheme://host[:port] only", cfg.Endpoint)
+			return nil, nil, fmt.Errorf("endpoint %q: want scheme://host[:port] only", cfg.Endpoint)
 		}
 		host, secure = u.Host, u.Scheme == "https"
 	}
@@ -220,14 +268,22 @@ func newClient(cfg Config) (*minio.Client, error) {
 	case PathStyleVirtual:
 		lookup = minio.BucketLookupDNS
 	}
-	return minio.New(host, &minio.Options{
+	clock := &serverClock{next: cfg.Transport}
+	if clock.next == nil {
+		var err error
+		if clock.next, err = minio.DefaultTransport(secure); err != nil {
+			return nil, nil, err
+		}
+	}
+	client, err := minio.New(host, &minio.Options{
 		Creds:        creds,
 		Secure:       secure,
 		Region:       cfg.Region,
 		BucketLookup: lookup,
 		MaxRetries:   cfg.MaxRetries,
-		Transport:    cfg.Transport,
+		Transport:    clock,
 	})
+	return client, clock, err
 }
 
 func (b *Backend) checkBucket(ctx context.Context, create bool, region string) error {

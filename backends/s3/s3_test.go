@@ -116,11 +116,14 @@ func (h *harness) Entries(ctx context.Context) ([]string, error) {
 		}
 		names = append(names, strings.TrimPrefix(info.Key, h.prefix))
 	}
-	for up := range h.client.ListIncompleteUploads(ctx, h.bucket, h.prefix, true) {
+	// MinIO lists uploads for a whole bucket or an exact key only.
+	for up := range h.client.ListIncompleteUploads(ctx, h.bucket, "", true) {
 		if up.Err != nil {
 			return nil, up.Err
 		}
-		names = append(names, strings.TrimPrefix(up.Key, h.prefix)+" (incomplete multipart upload)")
+		if name, ok := strings.CutPrefix(up.Key, h.prefix); ok {
+			names = append(names, name+" (incomplete multipart upload)")
+		}
 	}
 	return names, nil
 }
@@ -235,7 +238,8 @@ func wantAbsent(t *testing.T, b *s3.Backend, name string) {
 	wantClass(t, err, backends.ErrNotFound)
 }
 
-// wantNoUploads checks no multipart upload was left behind.
+// wantNoUploads checks no multipart upload was left behind. (MinIO lists
+// those of a whole bucket only since it started.)
 func (h *harness) wantNoUploads(t *testing.T) {
 	t.Helper()
 	for up := range h.client.ListIncompleteUploads(t.Context(), h.bucket, "", true) {

@@ -1,7 +1,6 @@
 package s3
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -14,10 +13,14 @@ import (
 // request that made the content visible (the PUT, or the completion of a
 // multipart upload), never from a later request.
 //
-// Content up to the part size goes in one PUT; larger or unknown-size
-// content in a multipart upload whose parts are sent in parallel. Either is
-// atomic: nothing is visible until the PUT or the completion succeeds, and
-// a failed multipart upload is aborted.
+// Content up to the part size is read into memory and goes in one PUT;
+// larger or unknown-size content in a multipart upload whose parts are
+// sent in parallel. Either is atomic: nothing is visible until the PUT or
+// the completion succeeds, and a failed multipart upload is aborted (see
+// the package doc for when the server cannot be told). Every request body
+// is in memory, so minio-go retries any request that fails on the way or
+// with a retryable answer (500, 503 SlowDown, ...). opts.Progress learns
+// how many bytes the transport has sent, as it sends them.
 //
 // Conditions are checked by the server on that same request:
 // [backends.NothingThere] sends If-None-Match: *, and [backends.Matches]
@@ -26,15 +29,17 @@ import (
 // leaves is that the current content may be another version with the same
 // ETag, that is the same bytes, which it is harmless to replace.
 //
-// minio-go retries requests whose body it can replay (a buffered PUT, a
-// part, the completion). If a conditional request succeeded but its answer
-// was lost, the retry fails its condition: Store then reports ErrConflict
-// although its content was stored; it never reports success wrongly.
+// If a conditional request succeeded but its answer was lost, the retry
+// fails its condition: Store then reports ErrConflict although its content
+// was stored; it never reports success wrongly.
 func (b *Backend) Store(ctx context.Context, name string, r io.Reader, opts backends.StoreOptions) (backends.CID, error) {
 	key, err := b.key("store", name)
 	if err != nil {
 		return "", err
 	}
+	// Uploads earlier stores failed to abort go first; failing again
+	// here is no reason to fail this store.
+	b.retryAborts(ctx)
 	var cond minio.PutObjectOptions // carries only the condition headers
 	if err := b.storeCondition(ctx, key, name, opts.If, &cond); err != nil {
 		return "", err
@@ -47,33 +52,9 @@ func (b *Backend) Store(ctx context.Context, name string, r io.Reader, opts back
 	}
 
 	src := &sourceReader{r: r, want: opts.Size}
-	var info minio.UploadInfo
-	var size int64
-	switch {
-	case opts.Size == 0:
-		// An empty body may never be read: look for extra bytes first.
-		if err = src.probe(); err == nil {
-			info, err = b.core.PutObject(ctx, b.bucket, key, bytes.NewReader(nil), 0, "", "", put)
-		}
-	case opts.Size > 0 && opts.Size <= b.partSize:
-		size = opts.Size
-		info, err = b.core.PutObject(ctx, b.bucket, key, src, size, "", "", put)
-	case opts.Size >= 0:
-		info, size, err = b.putMultipart(ctx, key, nil, src, opts.Size, put, cond)
-	default:
-		// Unknown size: what fits in one part goes in one PUT.
-		first := make([]byte, b.partSize)
-		n, rerr := io.ReadFull(src, first)
-		switch {
-		case rerr == io.EOF || rerr == io.ErrUnexpectedEOF:
-			size = int64(n)
-			info, err = b.core.PutObject(ctx, b.bucket, key, bytes.NewReader(first[:n]), size, "", "", put)
-		case rerr != nil:
-			err = rerr
-		default:
-			info, size, err = b.putMultipart(ctx, key, first, src, -1, put, cond)
-		}
-	}
+	prog := newProgress(opts.Progress)
+	info, size, err := b.upload(ctx, key, src, opts.Size, put, cond, prog)
+	prog.finish(size, err == nil)
 	if err != nil {
 		// A failing source is the caller's problem, not the storage's.
 		if serr := src.failed(); serr != nil {
@@ -86,6 +67,40 @@ func (b *Backend) Store(ctx context.Context, name string, r io.Reader, opts back
 		return "", classify("store", name, err)
 	}
 	return cidOf(info.VersionID, info.ETag, size), nil
+}
+
+// upload sends what src yields (size bytes, or -1 when unknown) in a
+// single PUT or a multipart upload, and returns the answer and the number
+// of bytes stored.
+func (b *Backend) upload(ctx context.Context, key string, src *sourceReader, size int64, put, cond minio.PutObjectOptions, prog *progress) (minio.UploadInfo, int64, error) {
+	var data []byte
+	switch {
+	case size == 0:
+		// An empty body may never be read: look for extra bytes first.
+		if err := src.probe(); err != nil {
+			return minio.UploadInfo{}, 0, err
+		}
+	case size > 0 && size <= b.partSize:
+		data = make([]byte, size)
+		if _, err := io.ReadFull(src, data); err != nil {
+			return minio.UploadInfo{}, 0, err
+		}
+	case size > 0:
+		return b.putMultipart(ctx, key, nil, src, size, put, cond, prog)
+	default:
+		// Unknown size: what fits in one part goes in one PUT.
+		data = make([]byte, b.partSize)
+		n, err := io.ReadFull(src, data)
+		switch {
+		case err == nil:
+			return b.putMultipart(ctx, key, data, src, -1, put, cond, prog)
+		case err != io.EOF && err != io.ErrUnexpectedEOF:
+			return minio.UploadInfo{}, 0, err
+		}
+		data = data[:n]
+	}
+	info, err := b.core.PutObject(ctx, b.bucket, key, prog.body(data), int64(len(data)), "", "", put)
+	return info, int64(len(data)), err
 }
 
 // storeCondition sets on opts the headers that make the server enforce c.
@@ -123,7 +138,7 @@ func (b *Backend) storeCondition(ctx context.Context, key, name string, c backen
 // size, Parallelism at a time, and completes the upload with the condition
 // headers of cond. size is the total, or -1 when unknown. On failure the
 // upload is aborted, even when ctx is done.
-func (b *Backend) putMultipart(ctx context.Context, key string, first []byte, src io.Reader, size int64, put, cond minio.PutObjectOptions) (info minio.UploadInfo, total int64, err error) {
+func (b *Backend) putMultipart(ctx context.Context, key string, first []byte, src io.Reader, size int64, put, cond minio.PutObjectOptions, prog *progress) (info minio.UploadInfo, total int64, err error) {
 	partSize := b.partSize
 	if size > partSize*maxParts {
 		// Grow parts, in whole MiB, so the content fits in 10,000.
@@ -149,18 +164,10 @@ func (b *Backend) putMultipart(ctx context.Context, key string, first []byte, sr
 		}
 	}()
 
-	parts, total, err := b.uploadParts(ctx, key, uploadID, first, src, partSize)
+	parts, total, err := b.uploadParts(ctx, key, uploadID, first, src, partSize, prog)
 	if err != nil {
 		return info, 0, err
 	}
 	info, err = b.core.CompleteMultipartUpload(ctx, b.bucket, key, uploadID, parts, cond)
 	return info, total, err
-}
-
-// abort cancels a multipart upload so its parts do not linger (and cost).
-// It runs even when ctx is canceled, with a bound of its own.
-func (b *Backend) abort(ctx context.Context, key, uploadID string) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
-	defer cancel()
-	b.core.AbortMultipartUpload(ctx, b.bucket, key, uploadID)
 }

@@ -50,6 +50,8 @@ type Server struct {
 	AccessKey string
 	SecretKey string
 
+	binary, dir, addr, consoleAddr string
+
 	cmd    *exec.Cmd
 	exited chan struct{} // closed when cmd has been waited for
 	log    *syncBuffer
@@ -122,20 +124,32 @@ func startOnce(binary, dir, secret string) (*Server, error) {
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	s := &Server{
-		Endpoint:  "http://" + addr,
-		AccessKey: AccessKey,
-		SecretKey: secret,
-		exited:    make(chan struct{}),
-		log:       &syncBuffer{},
+		Endpoint:    "http://" + addr,
+		AccessKey:   AccessKey,
+		SecretKey:   secret,
+		binary:      binary,
+		dir:         dir,
+		addr:        addr,
+		consoleAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(consolePort)),
+		log:         &syncBuffer{},
 	}
-	s.cmd = exec.Command(binary, "server", "--quiet",
-		"--address", addr,
-		"--console-address", net.JoinHostPort("127.0.0.1", strconv.Itoa(consolePort)),
-		"--certs-dir", filepath.Join(dir, "certs"),
-		filepath.Join(dir, "data"))
+	if err := s.run(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// run starts the MinIO process and waits until it is ready.
+func (s *Server) run() error {
+	s.exited = make(chan struct{})
+	s.cmd = exec.Command(s.binary, "server", "--quiet",
+		"--address", s.addr,
+		"--console-address", s.consoleAddr,
+		"--certs-dir", filepath.Join(s.dir, "certs"),
+		filepath.Join(s.dir, "data"))
 	s.cmd.Env = append(os.Environ(),
 		"MINIO_ROOT_USER="+AccessKey,
-		"MINIO_ROOT_PASSWORD="+secret,
+		"MINIO_ROOT_PASSWORD="+s.SecretKey,
 		"MINIO_BROWSER=off",
 		"MINIO_UPDATE=off",
 	)
@@ -143,17 +157,39 @@ func startOnce(binary, dir, secret string) (*Server, error) {
 	s.cmd.Stderr = s.log
 	s.cmd.SysProcAttr = procAttr()
 	if err := s.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start MinIO: %w", err)
+		return fmt.Errorf("start MinIO: %w", err)
 	}
-	go func() {
-		s.cmd.Wait()
-		close(s.exited)
-	}()
+	exited := s.exited
+	go func(cmd *exec.Cmd) {
+		cmd.Wait()
+		close(exited)
+	}(s.cmd)
 	if err := s.waitReady(60 * time.Second); err != nil {
 		s.Close()
-		return nil, fmt.Errorf("%w\nMinIO output:\n%s", err, s.log.String())
+		return fmt.Errorf("%w\nMinIO output:\n%s", err, s.log.String())
 	}
-	return s, nil
+	return nil
+}
+
+// Restart starts the server again after Close, on the same data, address
+// and credentials, so clients made for it work again: a test can stop the
+// storage in the middle of an operation and bring it back. It must not be
+// called while the server runs, nor concurrently with Close.
+func (s *Server) Restart() error {
+	select {
+	case <-s.exited:
+	default:
+		return errors.New("restart of a running MinIO")
+	}
+	// The address was ours a moment ago; another process rarely takes
+	// it in between, but a few tries cost nothing.
+	var err error
+	for range 5 {
+		if err = s.run(); err == nil {
+			return nil
+		}
+	}
+	return err
 }
 
 func freePort() (int, error) {

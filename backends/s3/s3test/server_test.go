@@ -51,3 +51,30 @@ func TestStartClose(t *testing.T) {
 		t.Fatalf("GET %s after Close: %s, want an error", live, resp.Status)
 	}
 }
+
+// A restarted server answers at the same endpoint, to the same
+// credentials, with the same data.
+func TestRestart(t *testing.T) {
+	s3test.Shared(t) // skip like the others when MinIO is missing
+	bin, err := s3test.Lookup()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := s3test.Start(bin, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if err := srv.Restart(); err == nil {
+		t.Fatal("Restart of a running server succeeded")
+	}
+	bucket := srv.NewBucket(t, false)
+	client := srv.Client(t)
+	srv.Close()
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := client.BucketExists(context.Background(), bucket); err != nil || !ok {
+		t.Fatalf("bucket %s after the restart: %v, %v", bucket, ok, err)
+	}
+}
