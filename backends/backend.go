@@ -128,3 +128,20 @@ type Closer interface {
 type Sweeper interface {
 	Sweep(ctx context.Context) error
 }
+
+// LabelRecorder is an optional interface that may be implemented by a
+// Backend whose ability to keep [StoreOptions.Label] depends on the storage
+// (a filesystem without extended attributes, say). RecordsLabels reports
+// whether labels stored now will come back from Stat and List. Without it,
+// a Backend is taken to record labels.
+type LabelRecorder interface {
+	RecordsLabels() bool
+}
+
+// RecordsLabels reports whether b keeps labels (see [LabelRecorder]).
+func RecordsLabels(b Backend) bool {
+	if lr, ok := b.(LabelRecorder); ok {
+		return lr.RecordsLabels()
+	}
+	return true
+}

@@ -26,6 +26,7 @@ var commands = map[string]func(ts *testscript.TestScript, neg bool, args []strin
 	"storeput":   cmdStoreput,
 	"storerm":    cmdStorerm,
 	"storemv":    cmdStoremv,
+	"storecmp":   cmdStorecmp,
 }
 
 // trickyNames are the names every export must carry exactly: the bytes that

@@ -249,3 +249,19 @@ func cmdStoremv(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	ts.Check(c.RemoveObject(ctx, where, args[1], minio.RemoveObjectOptions{}))
 }
+
+// storecmp NAME PATH FILE: the storage of remote NAME holds FILE's content
+// at PATH.
+func cmdStorecmp(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: storecmp NAME PATH FILE")
+	}
+	files, _ := storageOf(ts).contents(ts, args[0])
+	got, ok := files[args[1]]
+	if !ok {
+		ts.Fatalf("%s holds nothing at %q", args[0], args[1])
+	}
+	if want := ts.ReadFile(args[2]); string(got) != want {
+		ts.Fatalf("%s holds %q at %q, want %q", args[0], got, args[1], want)
+	}
+}

@@ -85,6 +85,9 @@ type Backend struct {
 	opts     Options
 	// escapes is the error os.Root gives for a path that leads outside.
 	escapes error
+	// labels says whether the filesystem keeps user extended attributes,
+	// where labels are recorded (see probe).
+	labels bool
 }
 
 // Open returns a Backend storing below the directory at path, which must
@@ -134,7 +137,8 @@ func escapeError(root *os.Root) error {
 	return errors.New("unreachable: no escape error") // matches nothing
 }
 
-// probe checks the root is writable by creating and removing a temporary.
+// probe checks the root is writable by creating and removing a temporary,
+// and whether labels can be recorded on its files.
 func (b *Backend) probe() error {
 	d, err := b.openDir("")
 	if err != nil {
@@ -145,9 +149,16 @@ func (b *Backend) probe() error {
 	if err != nil {
 		return err
 	}
+	fd := int(f.Fd())
+	b.labels = setLabel(fd, "probe", "probe") == nil && readLabel(fd, "probe") == "probe"
 	f.Close()
 	return d.unlink(name)
 }
+
+// RecordsLabels reports whether this directory's filesystem keeps the
+// labels Store records (user extended attributes); see
+// [backends.LabelRecorder].
+func (b *Backend) RecordsLabels() bool { return b.labels }
 
 // Close releases the root directory.
 func (b *Backend) Close() error {

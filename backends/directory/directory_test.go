@@ -750,3 +750,23 @@ func BenchmarkStore(b *testing.B) {
 		})
 	}
 }
+
+// RecordsLabels tells the truth: a label stored comes back exactly when the
+// filesystem keeps it.
+func TestRecordsLabels(t *testing.T) {
+	b := open(t, t.TempDir(), directory.Options{})
+	ctx := t.Context()
+	if _, err := b.Store(ctx, "f", strings.NewReader("x"), backends.StoreOptions{Size: 1, Label: "SHA256E-s1--k"}); err != nil {
+		t.Fatal(err)
+	}
+	info, err := b.Stat(ctx, "f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := info.Label == "SHA256E-s1--k"; got != b.RecordsLabels() {
+		t.Fatalf("label %q came back, but RecordsLabels() = %v", info.Label, b.RecordsLabels())
+	}
+	if !backends.RecordsLabels(b) == b.RecordsLabels() {
+		t.Fatal("backends.RecordsLabels disagrees with the backend")
+	}
+}

@@ -14,7 +14,10 @@ type config struct {
 	Backend      string // "directory" or "s3"
 	Directory    string
 	IgnoreInodes bool
-	S3           s3Settings
+	// GuardExport refuses to overwrite, remove or rename away exported
+	// files whose content this remote did not store.
+	GuardExport bool
+	S3          s3Settings
 }
 
 // setting declares one initremote parameter, once: the table feeds both
@@ -53,7 +56,18 @@ var settings = []setting{
 	}, "directory"},
 }
 
-func init() { settings = append(settings, s3SettingsTable...) }
+func init() {
+	settings = append(settings, s3SettingsTable...)
+	settings = append(settings, setting{"guardexport",
+		"no to let export overwrite, remove and rename files that another program changed or wrote (default: yes, refuse)",
+		func(c *config, v string) (err error) {
+			c.GuardExport = true
+			if v != "" {
+				c.GuardExport, err = parseYesNo("guardexport", v)
+			}
+			return err
+		}, ""})
+}
 
 func listConfigs() []protocol.ConfigSetting {
 	out := make([]protocol.ConfigSetting, len(settings))

@@ -29,7 +29,11 @@ func (r *remote) StoreExport(ctx context.Context, a *protocol.Annex, name, key, 
 	if err != nil {
 		return err
 	}
-	return storeFile(ctx, a, b, name, key, file)
+	cond, err := r.guard(ctx, b, name)
+	if err != nil {
+		return err
+	}
+	return storeFileIf(ctx, a, b, name, key, file, cond)
 }
 
 func (r *remote) RetrieveExport(ctx context.Context, a *protocol.Annex, name, key, file string) error {
@@ -62,7 +66,11 @@ func (r *remote) RemoveExport(ctx context.Context, a *protocol.Annex, name, key 
 	if err != nil {
 		return err
 	}
-	return remove(ctx, b, name)
+	cond, err := r.guard(ctx, b, name)
+	if err != nil || cond.WantsNothing() {
+		return err // refused, or already gone
+	}
+	return remove(ctx, b, name, cond)
 }
 
 func (r *remote) RemoveExportDirectory(ctx context.Context, a *protocol.Annex, dir string) error {
@@ -91,7 +99,17 @@ func (r *remote) RenameExport(ctx context.Context, a *protocol.Annex, name, key,
 	if err != nil {
 		return err
 	}
-	err = backends.Rename(ctx, b, name, newName, backends.Unconditional)
+	// The destination is replaced: it must not hold someone else's file.
+	if _, err := r.guard(ctx, b, newName); err != nil {
+		return err
+	}
+	cond, err := r.guard(ctx, b, name)
+	if err == nil && cond.WantsNothing() {
+		err = &backends.Error{Op: "rename", Name: name, Class: backends.ErrNotFound}
+	}
+	if err == nil {
+		err = backends.Rename(ctx, b, name, newName, cond)
+	}
 	if errors.Is(err, backends.ErrNotFound) {
 		if done, perr := present(ctx, b, newName, key); perr == nil && done {
 			a.Debug(fmt.Sprintf("rename %q -> %q was already done", name, newName))
@@ -99,4 +117,29 @@ func (r *remote) RenameExport(ctx context.Context, a *protocol.Annex, name, key,
 		}
 	}
 	return err
+}
+
+// guard returns the condition under which export may replace or remove
+// what is stored under name: nothing there, or content this remote stored
+// and nobody changed since (the backend records the key with the content,
+// and forgets it when another program modifies the file). Anything else is
+// refused, so export never destroys a change made behind its back. The
+// returned condition makes the backend check again as it acts.
+func (r *remote) guard(ctx context.Context, b backends.Backend, name string) (backends.Condition, error) {
+	if !r.config().GuardExport || !backends.RecordsLabels(b) {
+		return backends.Unconditional, nil
+	}
+	info, err := b.Stat(ctx, name)
+	switch {
+	case errors.Is(err, backends.ErrNotFound):
+		return backends.NothingThere, nil
+	case err != nil:
+		return backends.Condition{}, err
+	case info.Label == "":
+		return backends.Condition{}, &backends.Error{Op: "export", Name: name, Class: backends.ErrConflict,
+			Err: errors.New("holds content this remote did not store: another program changed or wrote it. " +
+				"To keep it, import it (git annex import --from) or move it away; to let export overwrite such files, " +
+				"git annex enableremote with guardexport=no")}
+	}
+	return backends.Matches(info.CID), nil
 }

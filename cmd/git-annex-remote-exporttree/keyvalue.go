@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 
+	"github.com/exporttree/git-annex-remote-exporttree/backends"
 	"github.com/exporttree/git-annex-remote-exporttree/protocol"
 )
 
@@ -39,5 +40,5 @@ func (r *remote) Remove(ctx context.Context, a *protocol.Annex, key string) erro
 	if err != nil {
 		return err
 	}
-	return remove(ctx, b, keyName(key))
+	return remove(ctx, b, keyName(key), backends.Unconditional)
 }

@@ -89,6 +89,14 @@ func (r *remote) storage(ctx context.Context, a *protocol.Annex) (backends.Backe
 	return b, nil
 }
 
+// config returns the configuration the backend was opened with; call it
+// after storage.
+func (r *remote) config() config {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cfg
+}
+
 func (r *remote) close() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -124,6 +132,11 @@ func (r *remote) Info(ctx context.Context, a *protocol.Annex) ([]protocol.InfoFi
 
 // storeFile stores the local file under name, reporting progress.
 func storeFile(ctx context.Context, a *protocol.Annex, b backends.Backend, name, key, file string) error {
+	return storeFileIf(ctx, a, b, name, key, file, backends.Unconditional)
+}
+
+// storeFileIf is storeFile when what is under name meets cond.
+func storeFileIf(ctx context.Context, a *protocol.Annex, b backends.Backend, name, key, file string, cond backends.Condition) error {
 	f, err := os.Open(file)
 	if err != nil {
 		return err
@@ -136,7 +149,7 @@ func storeFile(ctx context.Context, a *protocol.Annex, b backends.Backend, name,
 	// The file goes to the backend unwrapped, so a copy between files can
 	// stay in the kernel; the backend reports progress between chunks.
 	cid, err := b.Store(ctx, name, withFaults(ctx, f), backends.StoreOptions{
-		Size: st.Size(), Label: key, Progress: a.Progress,
+		Size: st.Size(), Label: key, If: cond, Progress: a.Progress,
 	})
 	if err != nil {
 		return err
@@ -203,9 +216,9 @@ func present(ctx context.Context, b backends.Backend, name, key string) (bool, e
 	return holdsKey(info, key), nil
 }
 
-// remove removes name; absent is success.
-func remove(ctx context.Context, b backends.Backend, name string) error {
-	err := b.Remove(ctx, name, backends.Unconditional)
+// remove removes name when cond allows it; absent is success.
+func remove(ctx context.Context, b backends.Backend, name string, cond backends.Condition) error {
+	err := b.Remove(ctx, name, cond)
 	if errors.Is(err, backends.ErrNotFound) {
 		return nil
 	}
