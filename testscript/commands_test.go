@@ -17,16 +17,17 @@ import (
 
 // commands are the scripts' own commands.
 var commands = map[string]func(ts *testscript.TestScript, neg bool, args []string){
-	"mktree":     cmdMktree,
-	"killremote": cmdKillremote,
-	"leftovers":  cmdLeftovers,
-	"cmpwire":    cmdCmpwire,
-	"initremote": cmdInitremote,
-	"storeeq":    cmdStoreeq,
-	"storeput":   cmdStoreput,
-	"storerm":    cmdStorerm,
-	"storemv":    cmdStoremv,
-	"storecmp":   cmdStorecmp,
+	"mktree":       cmdMktree,
+	"killremote":   cmdKillremote,
+	"leftovers":    cmdLeftovers,
+	"cmpwire":      cmdCmpwire,
+	"initremote":   cmdInitremote,
+	"storeeq":      cmdStoreeq,
+	"storeput":     cmdStoreput,
+	"storerm":      cmdStorerm,
+	"storemv":      cmdStoremv,
+	"storecmp":     cmdStorecmp,
+	"storeputtree": cmdStoreputtree,
 }
 
 // trickyNames are the names every export must carry exactly: the bytes that

@@ -265,3 +265,20 @@ func cmdStorecmp(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("%s holds %q at %q, want %q", args[0], got, args[1], want)
 	}
 }
+
+// storeputtree NAME DIR: another tool copies every file under DIR into the
+// storage of remote NAME, under the same names.
+func cmdStoreputtree(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: storeputtree NAME DIR")
+	}
+	root := ts.MkAbs(args[1])
+	ts.Check(filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		cmdStoreput(ts, false, []string{args[0], filepath.ToSlash(rel), p})
+		return nil
+	}))
+}
