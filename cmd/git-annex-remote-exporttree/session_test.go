@@ -220,3 +220,43 @@ func TestConditionalDraftDirectory(t *testing.T) {
 	s.send("REMOVEEXPORTDIRECTORYWHENEMPTY sub")
 	s.expect("REMOVEEXPORTDIRECTORY-SUCCESS")
 }
+
+// A file changed between the listing and its retrieval is never delivered
+// as the listed content: git-annex does not check what arrives during a
+// plain import.
+func TestRetrieveImportChangedSinceListing(t *testing.T) {
+	dir, store := t.TempDir(), t.TempDir()
+	writeFile(t, filepath.Join(store, "f.txt"), "listed content\n")
+	s := startSession(t, map[string]string{"directory": store})
+	s.send("LISTIMPORTABLECONTENTS")
+	s.expect("IMPORTABLECONTENT 15 f.txt")
+	cid := s.expectPrefix("IMPORTABLECONTENTIDENTIFIER ")
+	s.expect("LISTIMPORTABLECONTENTS-SUCCESS")
+
+	// Retrieval into git-annex's import temporary, named after the listing.
+	dest := filepath.Join(dir, "CID-s15--"+cid)
+	s.send("IMPORT f.txt")
+	s.send("RETRIEVEIMPORT " + dest)
+	s.expect("RETRIEVEIMPORT-SUCCESS")
+	if got := readFile(t, dest); got != "listed content\n" {
+		t.Fatalf("retrieved %q", got)
+	}
+	os.Remove(dest)
+
+	// Another program rewrites it, same size, before git-annex retrieves.
+	writeFile(t, filepath.Join(store, "f.txt"), "LISTED CONTENT\n")
+	s.send("IMPORT f.txt")
+	s.send("RETRIEVEIMPORT " + dest)
+	if reason := s.expectPrefix("RETRIEVEIMPORT-FAILURE "); !strings.Contains(reason, "changed since it was listed") {
+		t.Errorf("reason %q does not say the file changed", reason)
+	}
+	if _, err := os.Stat(dest); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("something was delivered: %v", err)
+	}
+	// Outside an import (get, fsck: the destination is named after the
+	// key), git-annex verifies against the key itself.
+	keyDest := filepath.Join(dir, "SHA256E-s15--x.txt")
+	s.send("IMPORT f.txt")
+	s.send("RETRIEVEIMPORT " + keyDest)
+	s.expect("RETRIEVEIMPORT-SUCCESS")
+}
