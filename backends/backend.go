@@ -99,12 +99,17 @@ type Backend interface {
 }
 
 // Renamer is an optional interface that may be implemented by a Backend.
-// Rename moves the content under from to to, when cond (checked against from)
-// allows it, replacing what is at to, and creating missing parent
-// directories. Without it, callers fall back to Retrieve, Store and Remove,
-// which is what [Rename] does.
+// Rename moves the content under from to to, when cond allows what is under
+// from and toCond allows what is under to, creating missing parent
+// directories. toCond is checked as the rename acts, never only before it:
+// [Unconditional] replaces anything, [NothingThere] fails with [ErrConflict]
+// when something is under to, and [Matches] replaces only that content.
+// A failed condition changes nothing. When from and to are the same name,
+// both conditions are checked against the one content and nothing moves.
+// Without it, callers fall back to Retrieve, Store and Remove, which is
+// what [Rename] does.
 type Renamer interface {
-	Rename(ctx context.Context, from, to string, cond Condition) error
+	Rename(ctx context.Context, from, to string, cond, toCond Condition) error
 }
 
 // DirRemover is an optional interface that may be implemented by a Backend.

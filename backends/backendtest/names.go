@@ -94,9 +94,9 @@ func testInvalidNames(t *testing.T, newHarness HarnessMaker) {
 					err = f.b.List(f.ctx, name, func(backends.Info) error { return nil })
 					wantClass(t, err, backends.ErrRefused, name)
 				}
-				err = backends.Rename(f.ctx, f.b, name, "ok2", backends.Unconditional)
+				err = backends.Rename(f.ctx, f.b, name, "ok2", backends.Unconditional, backends.Unconditional)
 				wantClass(t, err, backends.ErrRefused, name)
-				err = backends.Rename(f.ctx, f.b, "ok", name, backends.Unconditional)
+				err = backends.Rename(f.ctx, f.b, "ok", name, backends.Unconditional, backends.Unconditional)
 				wantClass(t, err, backends.ErrRefused, name)
 				err = backends.RemoveDir(f.ctx, f.b, name)
 				wantClass(t, err, backends.ErrRefused, name)

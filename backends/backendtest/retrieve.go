@@ -130,7 +130,7 @@ func testLabels(t *testing.T, f *fixture) {
 	f.write("d/f", []byte("zz"))
 	wantLabel("d/f", "")
 	f.storeLabel("g", []byte("data"), label1)
-	if err := backends.Rename(f.ctx, f.b, "g", "h", backends.Unconditional); err != nil {
+	if err := backends.Rename(f.ctx, f.b, "g", "h", backends.Unconditional, backends.Unconditional); err != nil {
 		t.Fatalf("Rename: %v", err)
 	}
 	wantLabel("h", label1)

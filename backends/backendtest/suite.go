@@ -54,6 +54,8 @@ func RunConformanceTests(t *testing.T, newHarness HarnessMaker) {
 		t.Run("RenameAbsent/"+mode, func(t *testing.T) { testRenameAbsent(t, newFixture(t, newHarness), mode) })
 		t.Run("RenameSameName/"+mode, func(t *testing.T) { testRenameSameName(t, newFixture(t, newHarness), mode) })
 		t.Run("RenameConditions/"+mode, func(t *testing.T) { testRenameConditions(t, newFixture(t, newHarness), mode) })
+		t.Run("RenameDestinationConditions/"+mode, func(t *testing.T) { testRenameDestinationConditions(t, newFixture(t, newHarness), mode) })
+		t.Run("RenameSameNameDestination/"+mode, func(t *testing.T) { testRenameSameNameDestination(t, newFixture(t, newHarness), mode) })
 	}
 
 	// Listing.

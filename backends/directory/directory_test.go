@@ -244,12 +244,14 @@ func TestConfinement(t *testing.T) {
 			wantClass(t, err, backends.ErrRefused, escapes)
 			err = b.Remove(ctx, name, cond)
 			wantClass(t, err, backends.ErrRefused, escapes)
-			err = b.Rename(ctx, name, "stolen", cond)
+			err = b.Rename(ctx, name, "stolen", cond, backends.Unconditional)
 			wantClass(t, err, backends.ErrRefused, escapes)
 		}
 		for _, cond := range []backends.Condition{backends.Unconditional, backends.Matches(cid)} {
-			err := b.Rename(ctx, "d/mine", name, cond)
-			wantClass(t, err, backends.ErrRefused, escapes)
+			for _, toCond := range []backends.Condition{backends.Unconditional, backends.NothingThere, backends.Matches(cid)} {
+				err := b.Rename(ctx, "d/mine", name, cond, toCond)
+				wantClass(t, err, backends.ErrRefused, escapes)
+			}
 		}
 		_, err := b.Retrieve(ctx, name, "", new(strings.Builder))
 		wantClass(t, err, backends.ErrRefused, escapes)
@@ -270,7 +272,7 @@ func TestConfinement(t *testing.T) {
 	wantClass(t, err, backends.ErrRefused, "not a regular file")
 	_, err = b.Retrieve(ctx, "flink", "", new(strings.Builder))
 	wantClass(t, err, backends.ErrRefused, "not a regular file")
-	err = b.Rename(ctx, "flink", "stolen", backends.Unconditional)
+	err = b.Rename(ctx, "flink", "stolen", backends.Unconditional, backends.Unconditional)
 	wantClass(t, err, backends.ErrRefused, "not a regular file")
 	names := map[string]bool{}
 	if err := b.List(ctx, "", func(info backends.Info) error { names[info.Name] = true; return nil }); err != nil {
@@ -339,7 +341,7 @@ func TestUnreachable(t *testing.T) {
 				wantClass(t, err, backends.ErrUnreachable, name)
 				err = b.Remove(ctx, name, backends.Matches(cid))
 				wantClass(t, err, backends.ErrUnreachable, name)
-				err = b.Rename(ctx, name, "g", backends.Unconditional)
+				err = b.Rename(ctx, name, "g", backends.Unconditional, backends.Unconditional)
 				wantClass(t, err, backends.ErrUnreachable, name)
 			}
 			err := b.List(ctx, "", func(backends.Info) error { return nil })
@@ -574,7 +576,7 @@ func TestStoreWhereSomethingIsInTheWay(t *testing.T) {
 	if err == nil || errors.Is(err, backends.ErrNotFound) || !strings.Contains(err.Error(), "file is in the way") {
 		t.Fatalf("Store under a file: %v", err)
 	}
-	err = b.Rename(ctx, "f", "d", backends.Unconditional)
+	err = b.Rename(ctx, "f", "d", backends.Unconditional, backends.Unconditional)
 	wantClass(t, err, backends.ErrRefused, "directory is in the way")
 	wantEntries(t, root, "d/", "d/sub/", "d/sub/x", "f")
 }

@@ -10,17 +10,18 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Rename moves the file under from to to, as cond (checked against from)
-// allows, replacing what is at to, creating to's missing directories and
-// removing those it leaves empty under from.
-func (b *Backend) Rename(ctx context.Context, from, to string, cond backends.Condition) error {
+// Rename moves the file under from to to, as cond allows what is under from
+// and toCond what is under to, creating to's missing directories and
+// removing those it leaves empty under from. Both checks are atomic with
+// the rename (see [Backend.place] for to).
+func (b *Backend) Rename(ctx context.Context, from, to string, cond, toCond backends.Condition) error {
 	if err := b.check("rename", from, to); err != nil {
 		return err
 	}
-	return b.fail("rename", from, b.rename(from, to, cond))
+	return b.fail("rename", from, b.rename(from, to, cond, toCond))
 }
 
-func (b *Backend) rename(from, to string, cond backends.Condition) error {
+func (b *Backend) rename(from, to string, cond, toCond backends.Condition) error {
 	fromDir, fromBase := split(from)
 	want, matches := cond.Expected()
 	src, err := b.openDir(fromDir)
@@ -64,7 +65,12 @@ func (b *Backend) rename(from, to string, cond backends.Condition) error {
 		return err
 	}
 	if from == to {
-		return putBack(nil)
+		// The content under to is the one under from.
+		st, err := src.lstat(srcBase)
+		if err == nil && !toCond.Allows(b.cid(&st), true) {
+			err = backends.Conflict("rename", to, toCond, b.cid(&st), true)
+		}
+		return putBack(err)
 	}
 
 	toDir, toBase := split(to)
@@ -73,7 +79,7 @@ func (b *Backend) rename(from, to string, cond backends.Condition) error {
 		if err != nil {
 			return putBack(fmt.Errorf("to %q: %w", to, err))
 		}
-		err = moveEntry(src, srcBase, dst, toBase)
+		err = b.place(src, srcBase, dst, toBase, to, toCond)
 		if err == nil {
 			err = dst.sync()
 			if err == nil && dst.name != src.name {
@@ -102,4 +108,46 @@ func (b *Backend) rename(from, to string, cond backends.Condition) error {
 	}
 	b.prune(fromDir)
 	return nil
+}
+
+// place moves src's srcBase to dst's toBase as toCond allows what is there,
+// checked atomically by the rename itself: with RENAME_NOREPLACE for
+// [backends.NothingThere]; for [backends.Matches], by moving the matching
+// file aside first (so no other writer's file can be replaced), renaming
+// with RENAME_NOREPLACE, and then removing what was moved aside. When a
+// writer takes toBase in between, the rename fails, what was moved aside
+// goes back if it can, and otherwise stays under its aside name, which
+// the error reports.
+func (b *Backend) place(src *dir, srcBase string, dst *dir, toBase, to string, toCond backends.Condition) error {
+	want, matches := toCond.Expected()
+	switch {
+	case toCond.WantsNothing():
+		err := renameNoReplace(src, srcBase, dst, toBase)
+		if errors.Is(err, fs.ErrExist) {
+			return b.conflict("rename", to, dst, toBase, toCond)
+		}
+		return err
+	case matches:
+		aside, err := b.moveAside("rename", to, dst, toBase, want)
+		if err != nil {
+			return err
+		}
+		err = renameNoReplace(src, srcBase, dst, toBase)
+		if err == nil {
+			// An aside file that cannot be removed is clutter, not a
+			// failure: the rename is done.
+			dst.unlink(aside)
+			return nil
+		}
+		if perr := renameNoReplace(dst, aside, dst, toBase); perr != nil {
+			return backends.Errorf("rename", to, backends.ErrConflict,
+				"stored by someone else during the rename (%v); the replaced content is kept as %q", err, dst.path(aside))
+		}
+		if errors.Is(err, fs.ErrExist) {
+			return b.conflict("rename", to, dst, toBase, toCond)
+		}
+		return err
+	default:
+		return moveEntry(src, srcBase, dst, toBase)
+	}
 }

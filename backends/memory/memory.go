@@ -175,7 +175,7 @@ func (b *Backend) List(ctx context.Context, prefix string, fn func(backends.Info
 }
 
 // Rename keeps the CID: the content is the same.
-func (b *Backend) Rename(ctx context.Context, from, to string, cond backends.Condition) error {
+func (b *Backend) Rename(ctx context.Context, from, to string, cond, toCond backends.Condition) error {
 	if err := valid("rename", from, to); err != nil {
 		return err
 	}
@@ -187,6 +187,9 @@ func (b *Backend) Rename(ctx context.Context, from, to string, cond backends.Con
 	}
 	if !ok {
 		return &backends.Error{Op: "rename", Name: from, Class: backends.ErrNotFound}
+	}
+	if dst, there := b.entries[to]; !toCond.Allows(dst.cid, there) {
+		return backends.Conflict("rename", to, toCond, dst.cid, there)
 	}
 	delete(b.entries, from)
 	b.entries[to] = cur

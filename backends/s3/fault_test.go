@@ -389,7 +389,7 @@ func TestBucketDeletedAfterOpen(t *testing.T) {
 	check("multipart Store", err)
 	check("List", b.List(ctx, "", func(backends.Info) error { return nil }))
 	check("Remove", b.Remove(ctx, "f", backends.Matches(cid)))
-	check("Rename", b.Rename(ctx, "f", "h", backends.Unconditional))
+	check("Rename", b.Rename(ctx, "f", "h", backends.Unconditional, backends.Unconditional))
 	check("RemoveDir", b.RemoveDir(ctx, "d"))
 	check("Sweep", b.Sweep(ctx))
 }

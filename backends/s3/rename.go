@@ -2,6 +2,7 @@ package s3
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/exporttree/git-annex-remote-exporttree/backends"
@@ -9,18 +10,28 @@ import (
 	"github.com/minio/minio-go/v7/pkg/s3utils"
 )
 
-// Rename moves the content under from to to, replacing what is at to, when
-// cond allows the content under from.
+// Rename moves the content under from to to, when cond allows the content
+// under from and toCond the content under to.
 //
 // It copies on the server exactly the version a HEAD checked (by version ID,
 // and with x-amz-copy-source-if-match on its ETag, so a concurrent
 // overwrite of from makes the copy fail with ErrConflict and changes
-// nothing), then deletes exactly that version of from. Objects above the
-// single-copy limit (5 GiB) are copied in parts with the same checks. On an
-// unversioned bucket the source is deleted only if a second HEAD still
-// finds the copied ETag; an overwrite of from in the round trip between
-// that HEAD and the DELETE would be lost, as for [Backend.Remove].
-func (b *Backend) Rename(ctx context.Context, from, to string, cond backends.Condition) error {
+// nothing), then deletes exactly that version of from. On an unversioned
+// bucket the source is deleted only if a second HEAD still finds the copied
+// ETag; an overwrite of from in the round trip between that HEAD and the
+// DELETE would be lost, as for [Backend.Remove].
+//
+// An unconditional toCond gets a single CopyObject. S3 and MinIO ignore
+// If-Match and If-None-Match on CopyObject, so a conditional toCond (and
+// any object above the single-copy limit, 5 GiB) is copied in parts into
+// a multipart upload whose completion carries the condition, as for
+// [Backend.Store]: the server checks the destination as the copy becomes
+// visible, and a failed check aborts the upload and changes nothing. The
+// windows left are Store's: a "v:" CID is matched by the ETag of that
+// version (the same bytes, harmless to replace), and a completion that
+// succeeded but whose answer was lost fails its retry, so Rename reports
+// ErrConflict, to holds the copy and from is left in place.
+func (b *Backend) Rename(ctx context.Context, from, to string, cond, toCond backends.Condition) error {
 	fromKey, err := b.key("rename", from)
 	if err != nil {
 		return err
@@ -40,9 +51,12 @@ func (b *Backend) Rename(ctx context.Context, from, to string, cond backends.Con
 		return backends.Conflict("rename", from, cond, o.cid(), true)
 	}
 	if fromKey == toKey {
+		if !toCond.Allows(o.cid(), true) {
+			return backends.Conflict("rename", to, toCond, o.cid(), true)
+		}
 		return nil
 	}
-	if o.size <= b.copyLimit {
+	if o.size <= b.copyLimit && toCond.IsUnconditional() {
 		headers := map[string]string{"x-amz-copy-source-if-match": o.etag}
 		if b.storageClass != "" {
 			headers["x-amz-storage-class"] = b.storageClass
@@ -50,7 +64,11 @@ func (b *Backend) Rename(ctx context.Context, from, to string, cond backends.Con
 		_, err = b.core.CopyObject(ctx, b.bucket, fromKey, b.bucket, toKey, headers,
 			minio.CopySrcOptions{VersionID: o.versionID}, minio.PutObjectOptions{})
 	} else {
-		err = b.copyMultipart(ctx, fromKey, toKey, o)
+		var dst minio.PutObjectOptions // carries only the condition headers
+		if err := b.storeCondition(ctx, "rename", toKey, to, toCond, &dst); err != nil {
+			return err
+		}
+		err = b.copyMultipart(ctx, fromKey, toKey, to, toCond, o, dst)
 	}
 	if err != nil {
 		return classify("rename", from, err)
@@ -67,10 +85,11 @@ func (b *Backend) Rename(ctx context.Context, from, to string, cond backends.Con
 	return classify("rename", from, b.removeExact(ctx, fromKey, o))
 }
 
-// copyMultipart copies version o of fromKey to toKey in parts, Parallelism
-// at a time, each pinned to o's version and ETag; on failure the upload is
-// aborted.
-func (b *Backend) copyMultipart(ctx context.Context, fromKey, toKey string, o object) (err error) {
+// copyMultipart copies version o of fromKey to toKey (named to) in parts,
+// Parallelism at a time, each pinned to o's version and ETag, and completes
+// the upload with the condition headers of dst, which enforce toCond; on
+// failure the upload is aborted. Errors of the completion name to.
+func (b *Backend) copyMultipart(ctx context.Context, fromKey, toKey, to string, toCond backends.Condition, o object, dst minio.PutObjectOptions) (err error) {
 	put := minio.PutObjectOptions{ContentType: "application/octet-stream", StorageClass: b.storageClass}
 	if o.label != "" {
 		put.UserMetadata = map[string]string{labelMeta: encodeLabel(o.label)}
@@ -91,7 +110,7 @@ func (b *Backend) copyMultipart(ctx context.Context, fromKey, toKey string, o ob
 	headers := map[string]string{"x-amz-copy-source": source, "x-amz-copy-source-if-match": o.etag}
 
 	partSize := max(b.copyPartSize, (o.size+maxParts-1)/maxParts)
-	count := int((o.size + partSize - 1) / partSize)
+	count := max(1, int((o.size+partSize-1)/partSize))
 	parts := make([]minio.CompletePart, count)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -104,6 +123,9 @@ func (b *Backend) copyMultipart(ctx context.Context, fromKey, toKey string, o ob
 			defer func() { <-sem; wg.Done() }()
 			start := int64(i) * partSize
 			length := min(partSize, o.size-start)
+			if count == 1 {
+				length = -1 // the whole object, which may be empty
+			}
 			p, err := b.core.CopyObjectPart(ctx, b.bucket, fromKey, b.bucket, toKey, uploadID, i+1, start, length, headers)
 			if err != nil {
 				cancel(err)
@@ -116,6 +138,13 @@ func (b *Backend) copyMultipart(ctx context.Context, fromKey, toKey string, o ob
 	if err := context.Cause(ctx); err != nil {
 		return err
 	}
-	_, err = b.core.CompleteMultipartUpload(ctx, b.bucket, toKey, uploadID, parts, minio.PutObjectOptions{})
-	return err
+	_, err = b.core.CompleteMultipartUpload(ctx, b.bucket, toKey, uploadID, parts, dst)
+	if _, ok := toCond.Expected(); ok && isAbsent(err) {
+		// If-Match on an absent key: S3 answers 404.
+		return backends.Conflict("rename", to, toCond, "", false)
+	}
+	if err != nil && !toCond.IsUnconditional() {
+		err = fmt.Errorf("%s: %w", toCond, err)
+	}
+	return classify("rename", to, err)
 }

@@ -65,11 +65,11 @@ func TestRenameMultipartCopy(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = b.Rename(ctx, "from", "to", backends.Matches(cid+"stale"))
+		err = b.Rename(ctx, "from", "to", backends.Matches(cid+"stale"), backends.Unconditional)
 		if !errors.Is(err, backends.ErrConflict) {
 			t.Fatalf("Rename with a stale CID: %v", err)
 		}
-		if err := b.Rename(ctx, "from", "to", backends.Matches(cid)); err != nil {
+		if err := b.Rename(ctx, "from", "to", backends.Matches(cid), backends.Unconditional); err != nil {
 			t.Fatalf("Rename: %v", err)
 		}
 		if _, err := b.Stat(ctx, "from"); !errors.Is(err, backends.ErrNotFound) {
@@ -114,7 +114,7 @@ func TestCopyPinnedToCheckedSource(t *testing.T) {
 			_, err = b.core.CopyObject(ctx, b.bucket, "from", b.bucket, "to",
 				map[string]string{"x-amz-copy-source-if-match": checked.etag}, minio.CopySrcOptions{}, minio.PutObjectOptions{})
 		} else {
-			err = b.copyMultipart(ctx, "from", "to", checked)
+			err = b.copyMultipart(ctx, "from", "to", "to", backends.Unconditional, checked, minio.PutObjectOptions{})
 		}
 		if !isConflict(err) {
 			t.Errorf("copy of a changed source (limit %d): %v, want PreconditionFailed", limit, err)
@@ -204,6 +204,57 @@ func TestParseCID(t *testing.T) {
 		got, ok := parseCID(tc.cid)
 		if ok != tc.ok || got != tc.want {
 			t.Errorf("parseCID(%q) = %+v, %v; want %+v, %v", tc.cid, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// A conditional destination goes through a multipart copy whose completion
+// carries the condition, for objects below and above the single-copy
+// limit: a failed condition changes nothing and leaves no upload behind.
+func TestRenameDestinationCondition(t *testing.T) {
+	for _, size := range []int{0, 10, 12 << 20} {
+		b, client := openInternal(t, true)
+		b.copyLimit, b.copyPartSize = MinPartSize, MinPartSize
+		ctx := t.Context()
+		data := bytes.Repeat([]byte("f"), size)
+		if _, err := b.Store(ctx, "from", bytes.NewReader(data), backends.StoreOptions{Size: int64(size), Label: "KEY"}); err != nil {
+			t.Fatal(err)
+		}
+		stale, err := b.Store(ctx, "to", strings.NewReader("old"), backends.StoreOptions{Size: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cur, err := b.Store(ctx, "to", strings.NewReader("new"), backends.StoreOptions{Size: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, toCond := range []backends.Condition{backends.NothingThere, backends.Matches(stale)} {
+			err := b.Rename(ctx, "from", "to", backends.Unconditional, toCond)
+			if !errors.Is(err, backends.ErrConflict) || !strings.Contains(err.Error(), `"to"`) {
+				t.Errorf("size %d, Rename with %s onto other content: %v, want a conflict on to", size, toCond, err)
+			}
+			if info, err := b.Stat(ctx, "to"); err != nil || info.CID != cur {
+				t.Errorf("size %d: to after a failed Rename: %+v, %v", size, info, err)
+			}
+			if info, err := b.Stat(ctx, "from"); err != nil || info.Size != int64(size) {
+				t.Errorf("size %d: from after a failed Rename: %+v, %v", size, info, err)
+			}
+		}
+		if err := b.Rename(ctx, "from", "to", backends.Unconditional, backends.Matches(cur)); err != nil {
+			t.Fatalf("size %d, Rename onto the matching content: %v", size, err)
+		}
+		var buf bytes.Buffer
+		if _, err := b.Retrieve(ctx, "to", "", &buf); err != nil || !bytes.Equal(buf.Bytes(), data) {
+			t.Errorf("size %d, Retrieve(to): %v, equal %v", size, err, bytes.Equal(buf.Bytes(), data))
+		}
+		if info, err := b.Stat(ctx, "to"); err != nil || info.Label != "KEY" {
+			t.Errorf("size %d, Stat(to): %+v, %v", size, info, err)
+		}
+		if _, err := b.Stat(ctx, "from"); !errors.Is(err, backends.ErrNotFound) {
+			t.Errorf("size %d, source after Rename: %v", size, err)
+		}
+		for up := range client.ListIncompleteUploads(ctx, b.bucket, "", true) {
+			t.Errorf("size %d: left an incomplete upload: %+v", size, up)
 		}
 	}
 }

@@ -572,7 +572,7 @@ func TestUnreachableAfterOpen(t *testing.T) {
 	wantClass(t, err, backends.ErrUnreachable)
 	err = b.List(ctx, "", func(backends.Info) error { return nil })
 	wantClass(t, err, backends.ErrUnreachable)
-	err = b.Rename(ctx, "f", "g", backends.Unconditional)
+	err = b.Rename(ctx, "f", "g", backends.Unconditional, backends.Unconditional)
 	wantClass(t, err, backends.ErrUnreachable)
 	err = b.RemoveDir(ctx, "d")
 	wantClass(t, err, backends.ErrUnreachable)

@@ -41,7 +41,7 @@ func (b *Backend) Store(ctx context.Context, name string, r io.Reader, opts back
 	// here is no reason to fail this store.
 	b.retryAborts(ctx)
 	var cond minio.PutObjectOptions // carries only the condition headers
-	if err := b.storeCondition(ctx, key, name, opts.If, &cond); err != nil {
+	if err := b.storeCondition(ctx, "store", key, name, opts.If, &cond); err != nil {
 		return "", err
 	}
 	put := cond
@@ -103,8 +103,10 @@ func (b *Backend) upload(ctx context.Context, key string, src *sourceReader, siz
 	return info, int64(len(data)), err
 }
 
-// storeCondition sets on opts the headers that make the server enforce c.
-func (b *Backend) storeCondition(ctx context.Context, key, name string, c backends.Condition, opts *minio.PutObjectOptions) error {
+// storeCondition sets on opts the headers that make the server enforce c
+// on the object a PUT or a multipart completion writes (op names the
+// operation in errors).
+func (b *Backend) storeCondition(ctx context.Context, op, key, name string, c backends.Condition, opts *minio.PutObjectOptions) error {
 	if c.WantsNothing() {
 		opts.SetMatchETagExcept("*")
 		return nil
@@ -115,7 +117,7 @@ func (b *Backend) storeCondition(ctx context.Context, key, name string, c backen
 	}
 	want, ok := parseCID(cid)
 	if !ok {
-		return backends.Errorf("store", name, backends.ErrConflict, "%s is no CID of this backend", cid)
+		return backends.Errorf(op, name, backends.ErrConflict, "%s is no CID of this backend", cid)
 	}
 	etag := want.etag
 	if want.version != "" {
@@ -123,10 +125,10 @@ func (b *Backend) storeCondition(ctx context.Context, key, name string, c backen
 		// that version instead.
 		o, err := b.head(ctx, key, want.version)
 		if isAbsent(err) || isBadRequest(err) {
-			return backends.Errorf("store", name, backends.ErrConflict, "version %s is gone, %s", want.version, c)
+			return backends.Errorf(op, name, backends.ErrConflict, "version %s is gone, %s", want.version, c)
 		}
 		if err != nil {
-			return classify("store", name, err)
+			return classify(op, name, err)
 		}
 		etag = o.etag
 	}

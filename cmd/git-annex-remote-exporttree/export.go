@@ -100,7 +100,9 @@ func (r *remote) RenameExport(ctx context.Context, a *protocol.Annex, name, key,
 		return err
 	}
 	// The destination is replaced: it must not hold someone else's file.
-	if _, err := r.guard(ctx, b, newName); err != nil {
+	// Its condition, like the source's, is checked again as the rename acts.
+	toCond, err := r.guard(ctx, b, newName)
+	if err != nil {
 		return err
 	}
 	cond, err := r.guard(ctx, b, name)
@@ -108,7 +110,7 @@ func (r *remote) RenameExport(ctx context.Context, a *protocol.Annex, name, key,
 		err = &backends.Error{Op: "rename", Name: name, Class: backends.ErrNotFound}
 	}
 	if err == nil {
-		err = backends.Rename(ctx, b, name, newName, cond)
+		err = backends.Rename(ctx, b, name, newName, cond, toCond)
 	}
 	if errors.Is(err, backends.ErrNotFound) {
 		if done, perr := present(ctx, b, newName, key); perr == nil && done {
