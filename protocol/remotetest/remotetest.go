@@ -1,0 +1,291 @@
+// Package remotetest plays git-annex's side of the external special remote
+// protocol, so that tests and benchmarks can drive any remote — this
+// project's program, a function serving pipes, or somebody else's remote —
+// the way git-annex does, without git-annex.
+//
+// A Session answers the remote's queries itself (GETCONFIG from
+// [Options.Config], GETCREDS, GETUUID, GETGITDIR, GETSTATE, ...), records its
+// notes (DEBUG, INFO) and settings (SETCONFIG, SETCREDS, SETSTATE), and hands
+// every other line to the caller as the reply. Every wait is bounded by
+// [Options.Timeout], so a remote that hangs fails the test instead of
+// hanging it. ASYNC is not spoken: the session is one job.
+package remotetest
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options configure the git-annex side of a session.
+type Options struct {
+	// Config answers GETCONFIG; a missing setting is answered "VALUE ".
+	Config map[string]string
+	// Creds answers GETCREDS by setting name: {user, password}.
+	Creds map[string][2]string
+	// UUID, GitDir and RemoteName answer GETUUID, GETGITDIR and
+	// GETGITREMOTENAME.
+	UUID, GitDir, RemoteName string
+	// Timeout bounds each wait for a line, and the wait for the remote to
+	// exit at Close. Zero means 10 seconds.
+	Timeout time.Duration
+	// Transcript, when set, receives every line both ways, prefixed with
+	// "<- " (to the remote) or "-> " (from it), as in ../shared transcripts.
+	Transcript io.Writer
+}
+
+// ErrTimeout reports a remote that did not answer within Options.Timeout.
+var ErrTimeout = errors.New("remotetest: no line from the remote in time")
+
+// ErrClosed reports a remote that closed its output (exited) while an
+// answer was awaited.
+var ErrClosed = errors.New("remotetest: the remote closed its output")
+
+// Session is one conversation with a remote.
+type Session struct {
+	opts  Options
+	in    io.WriteCloser
+	lines chan string
+	wait  func() error // waits for the remote to end
+	kill  func()
+
+	mu       sync.Mutex
+	notes    []string
+	settings map[string]string
+	state    map[string]string
+}
+
+// Start runs cmd as a remote. cmd's Stdin and Stdout must be unset; its
+// Stderr is left to the caller.
+func Start(cmd *exec.Cmd, opts Options) (*Session, error) {
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := newSession(in, out, opts)
+	s.wait = cmd.Wait
+	s.kill = func() { cmd.Process.Kill() }
+	return s, nil
+}
+
+// Serve runs serve in a goroutine as a remote, over pipes. serve must
+// return at end of input; its error is what Close returns.
+func Serve(serve func(stdin io.Reader, stdout io.Writer) error, opts Options) *Session {
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := serve(inR, outW)
+		inR.CloseWithError(errors.New("remotetest: the remote has returned"))
+		outW.Close()
+		done <- err
+	}()
+	s := newSession(inW, outR, opts)
+	s.wait = func() error { return <-done }
+	s.kill = func() { inW.CloseWithError(errors.New("remotetest: killed")); outR.Close() }
+	return s
+}
+
+func newSession(in io.WriteCloser, out io.Reader, opts Options) *Session {
+	if opts.Timeout == 0 {
+		opts.Timeout = 10 * time.Second
+	}
+	s := &Session{opts: opts, in: in, lines: make(chan string, 64),
+		settings: map[string]string{}, state: map[string]string{}}
+	go s.read(out)
+	return s
+}
+
+// read feeds lines from the remote to the channel until its output ends. A
+// last line without a newline is delivered with an "UNTERMINATED " prefix so
+// that a test sees it.
+func (s *Session) read(out io.Reader) {
+	defer close(s.lines)
+	br := bufio.NewReader(out)
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			if line != "" {
+				s.lines <- "UNTERMINATED " + line
+			}
+			return
+		}
+		s.lines <- strings.TrimSuffix(line, "\n")
+	}
+}
+
+func (s *Session) log(dir, line string) {
+	if s.opts.Transcript != nil {
+		s.mu.Lock()
+		fmt.Fprintf(s.opts.Transcript, "%s %s\n", dir, line)
+		s.mu.Unlock()
+	}
+}
+
+// Send writes one line to the remote.
+func (s *Session) Send(line string) error {
+	s.log("<-", line)
+	_, err := io.WriteString(s.in, line+"\n")
+	return err
+}
+
+// Next returns the next line from the remote that is not a query the
+// session answers or a note it records.
+func (s *Session) Next() (string, error) {
+	timer := time.NewTimer(s.opts.Timeout)
+	defer timer.Stop()
+	for {
+		select {
+		case line, ok := <-s.lines:
+			if !ok {
+				return "", ErrClosed
+			}
+			s.log("->", line)
+			answered, err := s.answer(line)
+			if err != nil {
+				return "", err
+			}
+			if !answered {
+				return line, nil
+			}
+			timer.Reset(s.opts.Timeout)
+		case <-timer.C:
+			return "", ErrTimeout
+		}
+	}
+}
+
+// answer handles the remote's queries and notes; it reports false for a
+// line that is the caller's to read.
+func (s *Session) answer(line string) (bool, error) {
+	word, rest, _ := strings.Cut(line, " ")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch word {
+	case "DEBUG", "INFO":
+		s.notes = append(s.notes, line)
+		return true, nil
+	case "PROGRESS":
+		return true, nil
+	case "GETCONFIG":
+		return true, s.sendLocked("VALUE " + s.opts.Config[rest])
+	case "SETCONFIG":
+		name, value, _ := strings.Cut(rest, " ")
+		s.settings[name] = value
+		return true, nil
+	case "GETCREDS":
+		c := s.opts.Creds[rest]
+		return true, s.sendLocked("CREDS " + c[0] + " " + c[1])
+	case "SETCREDS":
+		return true, nil
+	case "GETUUID":
+		return true, s.sendLocked("VALUE " + s.opts.UUID)
+	case "GETGITDIR":
+		return true, s.sendLocked("VALUE " + s.opts.GitDir)
+	case "GETGITREMOTENAME":
+		return true, s.sendLocked("VALUE " + s.opts.RemoteName)
+	case "GETSTATE":
+		return true, s.sendLocked("VALUE " + s.state[rest])
+	case "SETSTATE":
+		key, value, _ := strings.Cut(rest, " ")
+		s.state[key] = value
+		return true, nil
+	}
+	return false, nil
+}
+
+func (s *Session) sendLocked(line string) error {
+	if s.opts.Transcript != nil {
+		fmt.Fprintf(s.opts.Transcript, "<- %s\n", line)
+	}
+	_, err := io.WriteString(s.in, line+"\n")
+	return err
+}
+
+// Request sends line and returns the remote's reply to it.
+func (s *Session) Request(line string) (string, error) {
+	if err := s.Send(line); err != nil {
+		return "", err
+	}
+	return s.Next()
+}
+
+// Handshake reads the remote's VERSION line and negotiates extensions,
+// returning the remote's. It fails unless the remote speaks VERSION 1 or 2.
+func (s *Session) Handshake(extensions ...string) ([]string, error) {
+	version, err := s.Next()
+	if err != nil {
+		return nil, err
+	}
+	if version != "VERSION 1" && version != "VERSION 2" {
+		return nil, fmt.Errorf("remotetest: first line %q, want VERSION 1 or 2", version)
+	}
+	reply, err := s.Request(strings.TrimSpace("EXTENSIONS " + strings.Join(extensions, " ")))
+	if err != nil {
+		return nil, err
+	}
+	words := strings.Fields(reply)
+	if len(words) == 0 || words[0] != "EXTENSIONS" {
+		// Remotes older than the EXTENSIONS message answer
+		// UNSUPPORTED-REQUEST; they have none.
+		if reply == "UNSUPPORTED-REQUEST" {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("remotetest: EXTENSIONS answered %q", reply)
+	}
+	return words[1:], nil
+}
+
+// Notes returns the DEBUG and INFO lines seen so far.
+func (s *Session) Notes() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.notes...)
+}
+
+// Settings returns what the remote stored with SETCONFIG so far.
+func (s *Session) Settings() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := make(map[string]string, len(s.settings))
+	for k, v := range s.settings {
+		m[k] = v
+	}
+	return m
+}
+
+// Close ends the session as git-annex does, by closing the remote's input,
+// and returns how the remote ended. A remote that does not end within
+// Options.Timeout is killed and ErrTimeout returned.
+func (s *Session) Close() error {
+	s.in.Close()
+	done := make(chan error, 1)
+	go func() { done <- s.wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(s.opts.Timeout):
+		s.kill()
+		<-done
+		return ErrTimeout
+	}
+}
+
+// Kill stops the remote at once (SIGKILL for a process) and waits for it.
+func (s *Session) Kill() error {
+	s.kill()
+	s.in.Close()
+	return s.wait()
+}

@@ -1,0 +1,123 @@
+package remotetest_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/exporttree/git-annex-remote-exporttree/protocol"
+	"github.com/exporttree/git-annex-remote-exporttree/protocol/remotetest"
+)
+
+// configRemote asks for its configuration, credentials and UUID at PREPARE
+// and remembers the answers.
+type configRemote struct{ dir, user, pass, uuid string }
+
+func (r *configRemote) InitRemote(ctx context.Context, a *protocol.Annex) error {
+	return a.SetConfig(ctx, "made", "yes")
+}
+
+func (r *configRemote) Prepare(ctx context.Context, a *protocol.Annex) (err error) {
+	if r.dir, err = a.GetConfig(ctx, "directory"); err != nil {
+		return err
+	}
+	if r.user, r.pass, err = a.GetCreds(ctx, "creds"); err != nil {
+		return err
+	}
+	r.uuid, err = a.GetUUID(ctx)
+	a.Debug("prepared")
+	return err
+}
+
+func serve(r protocol.Remote) func(io.Reader, io.Writer) error {
+	return func(in io.Reader, out io.Writer) error {
+		return protocol.Serve(context.Background(), r, in, out, protocol.Options{Stderr: io.Discard})
+	}
+}
+
+func TestSessionAnswersQueries(t *testing.T) {
+	r := &configRemote{}
+	var transcript strings.Builder
+	s := remotetest.Serve(serve(r), remotetest.Options{
+		Config:     map[string]string{"directory": "/tmp/x y"},
+		Creds:      map[string][2]string{"creds": {"me", "secret"}},
+		UUID:       "u-1",
+		Transcript: &transcript,
+	})
+	exts, err := s.Handshake("INFO")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(exts, "INFO") {
+		t.Errorf("extensions %q lack INFO", exts)
+	}
+	for _, step := range []struct{ send, want string }{
+		{"INITREMOTE", "INITREMOTE-SUCCESS"},
+		{"PREPARE", "PREPARE-SUCCESS"},
+	} {
+		got, err := s.Request(step.send)
+		if err != nil || got != step.want {
+			t.Fatalf("%s: got %q, %v; want %q", step.send, got, err, step.want)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if *r != (configRemote{dir: "/tmp/x y", user: "me", pass: "secret", uuid: "u-1"}) {
+		t.Errorf("remote saw %+v", *r)
+	}
+	if got := s.Settings()["made"]; got != "yes" {
+		t.Errorf("SETCONFIG made = %q", got)
+	}
+	if !slices.Contains(s.Notes(), "DEBUG prepared") {
+		t.Errorf("notes %q lack the DEBUG line", s.Notes())
+	}
+	if !strings.Contains(transcript.String(), "-> GETCONFIG directory\n<- VALUE /tmp/x y\n") {
+		t.Errorf("transcript lacks the GETCONFIG exchange:\n%s", transcript.String())
+	}
+}
+
+// A remote that never answers fails the wait instead of hanging it.
+func TestSessionTimesOut(t *testing.T) {
+	s := remotetest.Serve(func(in io.Reader, out io.Writer) error {
+		_, err := io.Copy(io.Discard, in)
+		return err
+	}, remotetest.Options{Timeout: 50 * time.Millisecond})
+	if _, err := s.Next(); !errors.Is(err, remotetest.ErrTimeout) {
+		t.Fatalf("Next = %v, want ErrTimeout", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A process remote that exits is seen as a closed output, and Close
+// reports its exit status.
+func TestSessionProcessExits(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	cmd := exec.Command(sh, "-c", "echo VERSION 2; read line; printf 'half'; exit 3")
+	cmd.Stderr = os.Stderr
+	s, err := remotetest.Start(cmd, remotetest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Handshake(); err == nil {
+		t.Fatal("handshake with a remote that exits succeeded")
+	}
+	if got, err := s.Next(); !errors.Is(err, remotetest.ErrClosed) {
+		t.Fatalf("Next = %q, %v; want ErrClosed", got, err)
+	}
+	var exit *exec.ExitError
+	if err := s.Close(); !errors.As(err, &exit) || exit.ExitCode() != 3 {
+		t.Fatalf("Close = %v, want exit status 3", err)
+	}
+}
