@@ -120,6 +120,15 @@ type DirRemover interface {
 	RemoveDir(ctx context.Context, dir string) error
 }
 
+// EmptyDirRemover is an optional interface that may be implemented by a
+// Backend whose directories exist apart from the names in them (a
+// filesystem). RemoveEmptyDir removes the directory dir only if it is empty,
+// in one atomic step, so that a name created in it meanwhile makes it fail
+// with [ErrConflict] instead of being lost; an absent directory is success.
+type EmptyDirRemover interface {
+	RemoveEmptyDir(ctx context.Context, dir string) error
+}
+
 // Closer is an optional interface that may be implemented by a Backend that
 // holds resources (locks, connections, temporaries) to release at the end of
 // a process.

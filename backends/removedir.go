@@ -47,3 +47,31 @@ func RemoveDir(ctx context.Context, b Backend, dir string) error {
 		}
 	}
 }
+
+// RemoveEmptyDir removes the directory dir only if nothing is in it, through
+// b's [EmptyDirRemover] when b implements one; an absent directory is
+// success, and a directory that holds anything fails with [ErrConflict]
+// naming what is there.
+//
+// Otherwise directories exist only as the names under them (as on S3), and
+// it only checks that nothing is listed under dir: there is nothing to
+// remove.
+func RemoveEmptyDir(ctx context.Context, b Backend, dir string) error {
+	if d, ok := b.(EmptyDirRemover); ok {
+		return d.RemoveEmptyDir(ctx, dir)
+	}
+	if err := ValidName(dir); err != nil {
+		err.(*Error).Op = "remove empty directory"
+		return err
+	}
+	errHolds := errors.New("holds")
+	var first string
+	err := b.List(ctx, dir, func(info Info) error {
+		first = info.Name
+		return errHolds
+	})
+	if errors.Is(err, errHolds) {
+		return Errorf("remove empty directory", dir, ErrConflict, "not empty: it holds %q", first)
+	}
+	return err
+}

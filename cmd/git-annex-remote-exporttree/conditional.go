@@ -128,18 +128,14 @@ func absent(ctx context.Context, b backends.Backend, name string) bool {
 	return errors.Is(err, backends.ErrNotFound)
 }
 
-// RemoveExportDirectoryWhenEmpty succeeds when nothing is stored under dir.
-// It removes nothing itself: removing a directory that something is written
-// into meanwhile would lose that write, and the backends already remove the
-// directories that removals leave empty.
+// RemoveExportDirectoryWhenEmpty removes dir only if nothing is in it, in
+// one step on a filesystem, so a file written into it meanwhile stays and
+// the removal fails instead; on S3 there is no directory, only a check that
+// nothing is stored under it.
 func (r *remote) RemoveExportDirectoryWhenEmpty(ctx context.Context, a *protocol.Annex, dir string) error {
 	b, err := r.storage(ctx, a)
 	if err != nil {
 		return err
 	}
-	errNotEmpty := errors.New("not empty")
-	err = b.List(ctx, dir, func(info backends.Info) error {
-		return fmt.Errorf("%q is %w: it holds %q", dir, errNotEmpty, info.Name)
-	})
-	return err
+	return backends.RemoveEmptyDir(ctx, b, dir)
 }
