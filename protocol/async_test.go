@@ -204,3 +204,28 @@ func TestAsyncBareErrorAnswersWaitingJob(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A request read after a PREPARE waits until that PREPARE is answered,
+// whichever job sends it; one read before it does not wait. git-annex itself
+// never sends more before PREPARE-SUCCESS.
+func TestAsyncRequestsWaitForPrepare(t *testing.T) {
+	r, f := newFull()
+	f.prepare = func(ctx context.Context, a *protocol.Annex) error {
+		_, err := a.GetConfig(ctx, "directory")
+		return err
+	}
+	f.checkPresent = func(ctx context.Context, a *protocol.Annex, key string) (bool, error) { return true, nil }
+	p := startPeer(t, r, protocol.Options{})
+	p.handshake(offer2023, offer2023)
+	p.send("J 3 CHECKPRESENT K0", "J 1 PREPARE", "J 2 CHECKPRESENT K1")
+	// J 3's request came before the PREPARE and is answered at once; J 2's
+	// only after PREPARE-SUCCESS, although PREPARE is still waiting for
+	// its configuration.
+	p.expectUnordered("J 3 CHECKPRESENT-SUCCESS K0", "J 1 GETCONFIG directory")
+	p.send("J 1 VALUE /x")
+	p.expect("J 1 PREPARE-SUCCESS")
+	p.expect("J 2 CHECKPRESENT-SUCCESS K1")
+	if got := f.recorded(); !slices.Equal(got[len(got)-2:], []string{"Prepare ", "CheckPresent K1"}) {
+		t.Errorf("calls %q: CheckPresent K1 ran before Prepare", got)
+	}
+}

@@ -50,7 +50,7 @@ func (j *job) handle(ev event) {
 		j.s.logf("protocol: EXTENSIONS after the first request")
 		j.s.sendBare(errorLine("EXTENSIONS is only valid as the first message"))
 	default:
-		j.serve(m, pre)
+		j.serve(ev, pre)
 	}
 }
 
@@ -67,9 +67,14 @@ var transfers = map[string]bool{
 // serve runs one request's handler and writes its reply. The Annex passed
 // to the handler is valid only until the reply is sent; a pending PROGRESS
 // goes out before the reply.
-func (j *job) serve(m message, pre prefix) {
+func (j *job) serve(ev event, pre prefix) {
+	m := ev.msg
 	ctx, cancel := context.WithCancel(j.s.ctx)
 	defer cancel()
+	defer ev.releasePrepared()
+	if err := ev.waitPrepared(ctx); err != nil {
+		return // the session is ending
+	}
 	a := &Annex{j: j, transfer: transfers[m.word]}
 	replies := j.dispatch(ctx, a, m, pre)
 	a.finish()

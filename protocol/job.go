@@ -20,6 +20,10 @@ type event struct {
 	msg  message
 	err  error  // evBad
 	text string // evMore
+
+	// See prepare_gate.go: closed when this PREPARE is answered; the
+	// PREPARE read before this request.
+	prepared, afterPrepare chan struct{}
 }
 
 // prefix is what a request takes from the lines right before it on its

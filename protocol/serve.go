@@ -108,6 +108,9 @@ type session struct {
 	// continuation of it) was the last line read: a following line that is
 	// not a message continues that name. Owned by the reader goroutine.
 	lastName *job
+	// lastPrepare is the last PREPARE read (see prepare_gate.go). Owned by
+	// the reader goroutine.
+	lastPrepare chan struct{}
 
 	mu     sync.Mutex
 	jobs   map[string]*job
@@ -217,7 +220,9 @@ func (s *session) route(line string, rerr error) {
 	if j == nil {
 		return
 	}
-	j.push(event{kind: evMsg, msg: m})
+	ev := event{kind: evMsg, msg: m}
+	s.gate(&ev)
+	j.push(ev)
 	if setsName(m.word) {
 		s.lastName = j
 	}

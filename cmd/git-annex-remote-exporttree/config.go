@@ -31,21 +31,24 @@ type setting struct {
 	backend string
 }
 
+// backendSetting picks the backend, and with it which other settings apply.
+var backendSetting = setting{"backend", "where to store: directory (the default) or s3", func(c *config, v string) error {
+	switch v {
+	case "", "directory":
+		c.Backend = "directory"
+	case "s3":
+		c.Backend = "s3"
+	default:
+		return fmt.Errorf("backend=%s: unknown backend (known: directory, s3)", v)
+	}
+	return nil
+}, ""}
+
 // settings lists every parameter the program accepts. git-annex rejects
 // parameters not listed here at initremote. Never list "versioning": git-annex
 // reserves it.
 var settings = []setting{
-	{"backend", "where to store: directory (the default) or s3", func(c *config, v string) error {
-		switch v {
-		case "", "directory":
-			c.Backend = "directory"
-		case "s3":
-			c.Backend = "s3"
-		default:
-			return fmt.Errorf("backend=%s: unknown backend (known: directory, s3)", v)
-		}
-		return nil
-	}, ""},
+	backendSetting,
 	{"directory", "backend=directory: the directory to export to", func(c *config, v string) error {
 		c.Directory = v
 		return nil
