@@ -28,6 +28,7 @@ var commands = map[string]func(ts *testscript.TestScript, neg bool, args []strin
 	"storemv":      cmdStoremv,
 	"storecmp":     cmdStorecmp,
 	"storeputtree": cmdStoreputtree,
+	"verifyremote": cmdVerifyremote,
 }
 
 // trickyNames are the names every export must carry exactly: the bytes that
@@ -173,14 +174,27 @@ func cmpwire(ts *testscript.TestScript, got, want string) {
 		if i < len(wantLines) {
 			w = wantLines[i]
 		}
-		ok := g == w
-		if re, isRe := strings.CutPrefix(w, "~ "); isRe && i < len(gotLines) {
-			ok = regexp.MustCompile("^(?:" + re + ")$").MatchString(g)
-		}
-		if !ok || (i < len(gotLines)) != (i < len(wantLines)) {
+		match, err := wirePattern(w)
+		ts.Check(err)
+		if !match(g) || (i < len(gotLines)) != (i < len(wantLines)) {
 			ts.Fatalf("line %d differs:\n got: %q\nwant: %q\n\nall of it:\n%s", i+1, g, w, got)
 		}
 	}
+}
+
+// wirePattern compiles one wanted protocol line: the line itself, or, after
+// "~ ", a regular expression the whole line must match. The conformance
+// command (annex) matches replies with it too.
+func wirePattern(want string) (func(got string) bool, error) {
+	re, isRe := strings.CutPrefix(want, "~ ")
+	if !isRe {
+		return func(got string) bool { return got == want }, nil
+	}
+	rx, err := regexp.Compile("^(?:" + re + ")$")
+	if err != nil {
+		return nil, fmt.Errorf("bad regular expression in %q: %v", want, err)
+	}
+	return rx.MatchString, nil
 }
 
 func cmdCmpwire(ts *testscript.TestScript, neg bool, args []string) {
@@ -223,4 +237,22 @@ func byJob(s string) map[string]string {
 		jobs[job] += line
 	}
 	return jobs
+}
+
+var safeID = regexp.MustCompile(`git-annex verifyremote \S+ --safe (\S+)`)
+
+// verifyremote NAME: answers yes to git-annex's question after enableremote
+// in a clone (is this the location you expected?), which it asks before it
+// lists the remote at all: git annex verifyremote NAME --safe ID, with the
+// ID that git annex verifyremote NAME prints (it is not fixed).
+func cmdVerifyremote(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: verifyremote NAME")
+	}
+	ts.Check(ts.Exec("git", "annex", "verifyremote", args[0]))
+	m := safeID.FindStringSubmatch(ts.ReadFile("stdout"))
+	if m == nil {
+		ts.Fatalf("git annex verifyremote %s asked for no --safe ID", args[0])
+	}
+	ts.Check(ts.Exec("git", "annex", "verifyremote", args[0], "--safe", m[1]))
 }
