@@ -30,6 +30,12 @@ type Info struct {
 	// [StoreOptions.Label]), or "" when the backend cannot record one or the
 	// content was written by someone else.
 	Label string
+	// SHA256 and MD5 are digests of the full content that the storage
+	// itself vouches for, bound to CID (they describe exactly the content
+	// CID names); nil when unknown. A backend reports one only when it
+	// is cheap to learn and certain, never a digest of parts.
+	SHA256 []byte
+	MD5    []byte
 }
 
 // StoreOptions qualify a Store.

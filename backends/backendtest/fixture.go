@@ -123,6 +123,7 @@ func (f *fixture) wantContent(name string, data []byte) backends.CID {
 	if info.CID != cid {
 		f.t.Errorf("Stat(%q).CID = %q, but Retrieve returned %q", name, info.CID, cid)
 	}
+	wantDigests(f.t, "Stat", info, data)
 	return cid
 }
 
@@ -212,7 +213,7 @@ func (f *fixture) wantListed(prefix string, names ...string) {
 			continue
 		}
 		delete(got, name)
-		if st := f.stat(name); info != st {
+		if st := f.stat(name); !sameInfo(info, st) {
 			f.t.Errorf("List(%q) yields %+v for %q, Stat says %+v", prefix, info, name, st)
 		}
 	}

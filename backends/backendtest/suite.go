@@ -29,6 +29,7 @@ func RunConformanceTests(t *testing.T, newHarness HarnessMaker) {
 	t.Run("RetrievePinned", func(t *testing.T) { testRetrievePinned(t, newFixture(t, newHarness)) })
 	t.Run("OutOfBandFiles", func(t *testing.T) { testOutOfBandFiles(t, newFixture(t, newHarness)) })
 	t.Run("Labels", func(t *testing.T) { testLabels(t, newFixture(t, newHarness)) })
+	t.Run("Digests", func(t *testing.T) { testDigests(t, newFixture(t, newHarness)) })
 
 	// Conditions.
 	t.Run("StoreNothingThere", func(t *testing.T) { testStoreNothingThere(t, newFixture(t, newHarness)) })

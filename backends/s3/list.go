@@ -16,6 +16,8 @@ import (
 // Labels come with the listing from MinIO, which returns user metadata on
 // request. Other servers (AWS) ignore that request; for each object
 // without any metadata in the listing, List then HEADs it for its label.
+// A listing reports no digests: it does not say whether an object is
+// encrypted, which decides whether its ETag is an MD5 (see digestsOf).
 func (b *Backend) List(ctx context.Context, prefix string, fn func(backends.Info) error) error {
 	keyPrefix, err := b.dirKey("list", prefix)
 	if err != nil {

@@ -17,31 +17,37 @@ var errGone = minio.ErrorResponse{Code: "NoSuchVersion", Message: "the version i
 // head describes the current version of key, or exactly version when it is
 // not "". A delete marker counts as absent.
 func (b *Backend) head(ctx context.Context, key, version string) (object, error) {
-	info, err := b.client.StatObject(ctx, b.bucket, key, minio.StatObjectOptions{VersionID: version})
+	info, err := b.stat(ctx, key, minio.StatObjectOptions{VersionID: version})
 	if err != nil {
-		if info.IsDeleteMarker {
-			return object{}, errGone
-		}
 		return object{}, err
-	}
-	if info.IsDeleteMarker {
-		return object{}, errGone
 	}
 	return objectOf(info), nil
 }
 
+func (b *Backend) stat(ctx context.Context, key string, opts minio.StatObjectOptions) (minio.ObjectInfo, error) {
+	info, err := b.client.StatObject(ctx, b.bucket, key, opts)
+	if info.IsDeleteMarker {
+		return minio.ObjectInfo{}, errGone
+	}
+	return info, err
+}
+
 // Stat describes the current content under name with one HEAD, label
-// included.
+// included, and the digests that HEAD vouches for (see digestsOf).
 func (b *Backend) Stat(ctx context.Context, name string) (backends.Info, error) {
 	key, err := b.key("stat", name)
 	if err != nil {
 		return backends.Info{}, err
 	}
-	o, err := b.head(ctx, key, "")
+	var opts minio.StatObjectOptions
+	opts.Checksum = true // x-amz-checksum-mode: ENABLED
+	info, err := b.stat(ctx, key, opts)
 	if err != nil {
 		return backends.Info{}, classify("stat", name, err)
 	}
-	return backends.Info{Name: name, Size: o.size, CID: o.cid(), Label: o.label}, nil
+	o := objectOf(info)
+	sha256, md5 := digestsOf(info)
+	return backends.Info{Name: name, Size: o.size, CID: o.cid(), Label: o.label, SHA256: sha256, MD5: md5}, nil
 }
 
 // Retrieve streams the current content under name to w from a single GET,

@@ -30,12 +30,15 @@ import (
 func TestMain(m *testing.M) { os.Exit(s3test.Main(m)) }
 
 // harness is a Backend on a fresh bucket of the shared MinIO, with a
-// minio-go client acting behind its back.
+// minio-go client acting behind its back. Its writes carry a SHA-256
+// checksum, as some S3 tools send, so the suite checks the digests Stat
+// derives from it.
 type harness struct {
-	b      *s3.Backend
-	client *minio.Client
-	bucket string
-	prefix string
+	b         *s3.Backend
+	client    *minio.Client
+	checksums *minio.Client // client, able to send checksums
+	bucket    string
+	prefix    string
 }
 
 // newHarness opens a backend on a fresh bucket, versioned or not, whose
@@ -44,7 +47,7 @@ type harness struct {
 func newHarness(t testing.TB, versioned bool, prefix string) *harness {
 	t.Helper()
 	srv := s3test.Shared(t)
-	h := &harness{client: srv.Client(t), bucket: srv.NewBucket(t, versioned), prefix: prefix}
+	h := &harness{client: srv.Client(t), checksums: srv.ChecksumClient(t), bucket: srv.NewBucket(t, versioned), prefix: prefix}
 	if prefix != "" {
 		if _, err := h.client.PutObject(context.Background(), h.bucket, "outside-the-prefix", strings.NewReader("x"), 1, minio.PutObjectOptions{}); err != nil {
 			t.Fatal(err)
@@ -84,7 +87,8 @@ func (h *harness) Properties() backendtest.Properties {
 }
 
 func (h *harness) Write(ctx context.Context, name string, data []byte) error {
-	_, err := h.client.PutObject(ctx, h.bucket, h.prefix+name, bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{})
+	_, err := h.checksums.PutObject(ctx, h.bucket, h.prefix+name, bytes.NewReader(data), int64(len(data)),
+		minio.PutObjectOptions{Checksum: minio.ChecksumSHA256})
 	return err
 }
 

@@ -67,13 +67,27 @@ func Shared(t testing.TB) *Server {
 // Client returns a minio-go client with the server's root credentials.
 func (s *Server) Client(t testing.TB) *minio.Client {
 	t.Helper()
+	return s.client(t, false)
+}
+
+// ChecksumClient is like Client, with trailing headers enabled so that
+// uploads can carry a checksum (minio.PutObjectOptions.Checksum), as
+// other S3 tools send them.
+func (s *Server) ChecksumClient(t testing.TB) *minio.Client {
+	t.Helper()
+	return s.client(t, true)
+}
+
+func (s *Server) client(t testing.TB, trailingHeaders bool) *minio.Client {
+	t.Helper()
 	u, err := url.Parse(s.Endpoint)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c, err := minio.New(u.Host, &minio.Options{
-		Creds:        credentials.NewStaticV4(s.AccessKey, s.SecretKey, ""),
-		BucketLookup: minio.BucketLookupPath,
+		Creds:           credentials.NewStaticV4(s.AccessKey, s.SecretKey, ""),
+		BucketLookup:    minio.BucketLookupPath,
+		TrailingHeaders: trailingHeaders,
 	})
 	if err != nil {
 		t.Fatal(err)
