@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os/exec"
 	"strings"
 	"sync"
@@ -26,8 +27,12 @@ import (
 type Options struct {
 	// Config answers GETCONFIG; a missing setting is answered "VALUE ".
 	Config map[string]string
-	// Creds answers GETCREDS by setting name: {user, password}.
+	// Creds answers GETCREDS by setting name: {user, password}. SETCREDS
+	// adds to it for the rest of the session (see [Session.Creds]).
 	Creds map[string][2]string
+	// State answers GETSTATE; SETSTATE adds to it (see [Session.State]).
+	// Pass one session's State to the next to keep it, as git-annex does.
+	State map[string]string
 	// UUID, GitDir and RemoteName answer GETUUID, GETGITDIR and
 	// GETGITREMOTENAME.
 	UUID, GitDir, RemoteName string
@@ -57,6 +62,7 @@ type Session struct {
 	mu       sync.Mutex
 	notes    []string
 	settings map[string]string
+	creds    map[string][2]string
 	state    map[string]string
 }
 
@@ -103,7 +109,9 @@ func newSession(in io.WriteCloser, out io.Reader, opts Options) *Session {
 		opts.Timeout = 10 * time.Second
 	}
 	s := &Session{opts: opts, in: in, lines: make(chan string, 64),
-		settings: map[string]string{}, state: map[string]string{}}
+		settings: map[string]string{}, creds: map[string][2]string{}, state: map[string]string{}}
+	maps.Copy(s.creds, opts.Creds)
+	maps.Copy(s.state, opts.State)
 	go s.read(out)
 	return s
 }
@@ -186,9 +194,14 @@ func (s *Session) answer(line string) (bool, error) {
 		s.settings[name] = value
 		return true, nil
 	case "GETCREDS":
-		c := s.opts.Creds[rest]
+		c := s.creds[rest]
 		return true, s.sendLocked("CREDS " + c[0] + " " + c[1])
 	case "SETCREDS":
+		// SETCREDS setting user password; the password may hold spaces.
+		fields := strings.SplitN(rest, " ", 3)
+		if len(fields) == 3 {
+			s.creds[fields[0]] = [2]string{fields[1], fields[2]}
+		}
 		return true, nil
 	case "GETUUID":
 		return true, s.sendLocked("VALUE " + s.opts.UUID)
@@ -259,11 +272,23 @@ func (s *Session) Notes() []string {
 func (s *Session) Settings() map[string]string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m := make(map[string]string, len(s.settings))
-	for k, v := range s.settings {
-		m[k] = v
-	}
-	return m
+	return maps.Clone(s.settings)
+}
+
+// Creds returns the credentials known so far: Options.Creds and what the
+// remote stored with SETCREDS.
+func (s *Session) Creds() map[string][2]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.creds)
+}
+
+// State returns the state known so far: Options.State and what the remote
+// stored with SETSTATE.
+func (s *Session) State() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.state)
 }
 
 // Close ends the session as git-annex does, by closing the remote's input,

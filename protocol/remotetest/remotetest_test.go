@@ -121,3 +121,49 @@ func TestSessionProcessExits(t *testing.T) {
 		t.Fatalf("Close = %v, want exit status 3", err)
 	}
 }
+
+// credsRemote stores credentials and state at INITREMOTE and reads them back
+// at PREPARE, as a remote does across git-annex runs.
+type credsRemote struct{ user, pass, state string }
+
+func (r *credsRemote) InitRemote(ctx context.Context, a *protocol.Annex) error {
+	if err := a.SetCreds(ctx, "s3creds", "id", "pass word"); err != nil {
+		return err
+	}
+	return a.SetState(ctx, "k", "v 1")
+}
+
+func (r *credsRemote) Prepare(ctx context.Context, a *protocol.Annex) (err error) {
+	if r.user, r.pass, err = a.GetCreds(ctx, "s3creds"); err != nil {
+		return err
+	}
+	r.state, err = a.GetState(ctx, "k")
+	return err
+}
+
+func TestSessionKeepsCredsAndState(t *testing.T) {
+	first := remotetest.Serve(serve(&credsRemote{}), remotetest.Options{})
+	if _, err := first.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := first.Request("INITREMOTE"); err != nil || got != "INITREMOTE-SUCCESS" {
+		t.Fatalf("INITREMOTE: %q, %v", got, err)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := &credsRemote{}
+	second := remotetest.Serve(serve(r), remotetest.Options{Creds: first.Creds(), State: first.State()})
+	if _, err := second.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := second.Request("PREPARE"); err != nil || got != "PREPARE-SUCCESS" {
+		t.Fatalf("PREPARE: %q, %v", got, err)
+	}
+	if err := second.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if *r != (credsRemote{user: "id", pass: "pass word", state: "v 1"}) {
+		t.Errorf("second run saw %+v", *r)
+	}
+}
