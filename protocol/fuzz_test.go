@@ -125,21 +125,24 @@ var outLine = regexp.MustCompile(`^(J [0-9]+ )?[A-Z][A-Z0-9-]*( [^\n]*)?\n$`)
 
 // FuzzServe feeds arbitrary input to the request loop: Serve must return
 // (no hang, no panic) and write nothing but well-formed protocol lines,
-// starting with VERSION 2. The seed corpus is in testdata/fuzz/FuzzServe.
+// starting with VERSION 2, and answer a last line cut short by the end of
+// input with ERROR. The seed corpus is in testdata/fuzz/FuzzServe.
 func FuzzServe(f *testing.F) {
 	f.Add([]byte("EXTENSIONS INFO ASYNC\nJ 1 PREPARE\nJ 1 VALUE x\n"), false)
 	f.Add([]byte("EXTENSIONS INFO\nEXPORT a\nb\nTRANSFEREXPORT STORE K f\n"), false)
 	f.Add([]byte("EXTENSIONS IMPORTKEY ASYNC\nJ 1 LISTIMPORTABLECONTENTS\nJ 2 IMPORT a\nJ 2 IMPORTKEY 1 c\nJ 2 VALUE v\n"), false)
 	f.Add([]byte("EXTENSIONS\nLOCATION a\nEXPECTED c1\nEXPECTED c2\nSTOREEXPORTEXPECTED K f\nIMPORT x\ny\nRETRIEVEIMPORT f\n"), false)
 	f.Fuzz(func(t *testing.T, input []byte, disableAsync bool) {
+		const maxLine = 1 << 16
 		var out, stderr bytes.Buffer
 		done := make(chan error, 1)
 		go func() {
 			done <- serve(context.Background(), fuzzRemote{}, bytes.NewReader(input), &out,
-				Options{Stderr: &stderr, DisableAsync: disableAsync}, config{maxLine: 1 << 16})
+				Options{Stderr: &stderr, DisableAsync: disableAsync}, config{maxLine: maxLine})
 		}()
+		var err error
 		select {
-		case err := <-done:
+		case err = <-done:
 			if err != nil && !strings.Contains(err.Error(), "refused VERSION 2") {
 				t.Fatalf("Serve: %v", err)
 			}
@@ -154,6 +157,10 @@ func FuzzServe(f *testing.F) {
 			if l != "" && !outLine.MatchString(l) {
 				t.Fatalf("malformed output line %q", l)
 			}
+		}
+		last := len(input) - 1 - bytes.LastIndexByte(input, '\n')
+		if err == nil && last > 0 && last <= maxLine && !strings.Contains(text, "ERROR "+errUnterminated.reason+"\n") {
+			t.Fatalf("a last line without LF was not answered ERROR: %q", text)
 		}
 	})
 }

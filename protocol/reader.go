@@ -15,6 +15,11 @@ const DefaultMaxLine = 64 << 20
 // so the next read starts at the next line.
 var errLineTooLong = &lineError{reason: "line too long"}
 
+// errUnterminated reports input that ended in the middle of a line: git-annex
+// ends every line with LF, so the line was cut short (git-annex died while
+// writing it) and its last parameter may be a truncated file name.
+var errUnterminated = &lineError{reason: "input ended in the middle of a line"}
+
 // lineReader yields one bounded line at a time. bufio.Scanner is not used:
 // its default 64 KiB token limit is below what git-annex may send.
 type lineReader struct {
@@ -28,7 +33,7 @@ func newLineReader(r io.Reader, max int) *lineReader {
 
 // readLine returns the next line without its LF. A CR before the LF is left
 // in place: whether it is data is the parser's call. A final line without
-// LF is returned as a line; io.EOF follows.
+// LF is never returned: it is errUnterminated, and io.EOF follows.
 func (r *lineReader) readLine() (string, error) {
 	var buf []byte
 	tooLong := false
@@ -57,7 +62,7 @@ func (r *lineReader) readLine() (string, error) {
 			if tooLong {
 				return "", errLineTooLong
 			}
-			return string(buf), nil
+			return "", errUnterminated
 		default:
 			return "", err
 		}

@@ -13,27 +13,27 @@ func TestLineReader(t *testing.T) {
 		name  string
 		input string
 		max   int
-		want  []string // "" entries with tooLong are errLineTooLong
-		long  []bool
+		want  []string // "" where errs has the error instead
+		errs  []error
 	}{
 		{name: "lines", input: "A\nB c\n", max: 100, want: []string{"A", "B c"}},
 		{name: "CR kept for the parser", input: "A\r\nB\n", max: 100, want: []string{"A\r", "B"}},
 		{name: "empty lines", input: "\n\nA\n", max: 100, want: []string{"", "", "A"}},
-		{name: "no final LF", input: "A\nB", max: 100, want: []string{"A", "B"}},
+		{name: "no final LF", input: "A\nB", max: 100, want: []string{"A", ""}, errs: []error{nil, errUnterminated}},
 		{name: "huge line", input: "VALUE " + big + "\nNEXT\n", max: DefaultMaxLine, want: []string{"VALUE " + big, "NEXT"}},
 		{name: "at limit", input: "12345\n", max: 5, want: []string{"12345"}},
-		{name: "over limit skipped whole", input: "123456\nok\n", max: 5, want: []string{"", "ok"}, long: []bool{true, false}},
-		{name: "over limit across buffers", input: big + "\nok\n", max: 1 << 20, want: []string{"", "ok"}, long: []bool{true, false}},
-		{name: "over limit at EOF", input: "123456", max: 5, want: []string{""}, long: []bool{true}},
+		{name: "over limit skipped whole", input: "123456\nok\n", max: 5, want: []string{"", "ok"}, errs: []error{errLineTooLong, nil}},
+		{name: "over limit across buffers", input: big + "\nok\n", max: 1 << 20, want: []string{"", "ok"}, errs: []error{errLineTooLong, nil}},
+		{name: "over limit at EOF", input: "123456", max: 5, want: []string{""}, errs: []error{errLineTooLong}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newLineReader(strings.NewReader(tt.input), tt.max)
 			for i, want := range tt.want {
 				got, err := r.readLine()
-				if tt.long != nil && tt.long[i] {
-					if !errors.Is(err, errLineTooLong) {
-						t.Fatalf("line %d: err = %v, want errLineTooLong", i, err)
+				if tt.errs != nil && tt.errs[i] != nil {
+					if !errors.Is(err, tt.errs[i]) {
+						t.Fatalf("line %d: err = %v, want %v", i, err, tt.errs[i])
 					}
 					continue
 				}

@@ -151,7 +151,7 @@ func (s *session) read(lr *lineReader) error {
 		switch {
 		case err == io.EOF:
 			return nil
-		case err != nil && !errors.Is(err, errLineTooLong):
+		case err != nil && !errors.Is(err, errLineTooLong) && !errors.Is(err, errUnterminated):
 			return fmt.Errorf("reading from git-annex: %w", err)
 		}
 		s.route(line, err)
