@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -52,7 +54,7 @@ func (r *remote) ListImportableContents(ctx context.Context, a *protocol.Annex, 
 // RetrieveImport writes the content listed under name to file, and never
 // other content: git-annex does not check what arrives during a plain
 // import. During an import git-annex names the destination after the listed
-// size and content identifier (CID-s<size>--<cid>); the retrieval is pinned
+// size and content identifier (see isCIDFileName); the retrieval is pinned
 // to that identifier, so content changed since the listing fails cleanly.
 func (r *remote) RetrieveImport(ctx context.Context, a *protocol.Annex, name, file string) error {
 	b, err := r.storage(ctx, a)
@@ -66,11 +68,12 @@ func (r *remote) RetrieveImport(ctx context.Context, a *protocol.Annex, name, fi
 	return retrieveFilePinned(ctx, a, b, name, pin, file)
 }
 
-// importPin finds the content identifier a retrieval into dest must match.
+// importPin finds the content identifier a retrieval into dest must match:
+// the current one, when dest is git-annex's name for it and its size.
 // Outside an import (get, fsck) git-annex verifies the content against the
 // key itself, and any current content may be sent.
 func importPin(ctx context.Context, b backends.Backend, name, dest string) (backends.CID, error) {
-	listedSize, listedCID, ok := parseCIDFileName(dest)
+	listedSize, _, ok := parseCIDFileName(dest)
 	if !ok {
 		return "", nil
 	}
@@ -78,22 +81,10 @@ func importPin(ctx context.Context, b backends.Backend, name, dest string) (back
 	if err != nil {
 		return "", err
 	}
-	changed := &backends.Error{Op: "import", Name: name, Class: backends.ErrConflict,
-		Err: errors.New("changed since it was listed; run the import again")}
-	if info.Size != listedSize {
-		return "", changed
+	if info.Size != listedSize || !isCIDFileName(dest, info.Size, string(info.CID)) {
+		return "", &backends.Error{Op: "import", Name: name, Class: backends.ErrConflict,
+			Err: errors.New("changed since it was listed; run the import again")}
 	}
-	if listedCID == string(info.CID) {
-		return info.CID, nil
-	}
-	if plainCID(string(info.CID)) {
-		// git-annex keeps such identifiers as they are in the file name:
-		// a different one is different content.
-		return "", changed
-	}
-	// An identifier git-annex escaped in the file name cannot be compared;
-	// the size matched, and the retrieval is pinned to what is there now,
-	// so at least it cannot mix two contents.
 	return info.CID, nil
 }
 
@@ -112,16 +103,6 @@ func parseCIDFileName(base string) (size int64, cid string, ok bool) {
 	return size, cid, err == nil
 }
 
-// plainCID reports whether git-annex leaves cid unchanged in file names.
-func plainCID(cid string) bool {
-	for _, c := range cid {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return cid != "" && len(cid) < 64
-}
-
 // CheckPresentImport answers whether name still holds key's content, as far
 // as can be told cheaply (fsck --fast --from).
 func (r *remote) CheckPresentImport(ctx context.Context, a *protocol.Annex, name, key string) (bool, error) {
@@ -133,30 +114,62 @@ func (r *remote) CheckPresentImport(ctx context.Context, a *protocol.Annex, name
 }
 
 // ImportKey answers the key of the listed content without copying it into
-// the annex (import --no-content): the key this program recorded when it
-// stored that very content, or else a SHA256 checksum of the content,
-// read once in place and pinned to the listed identifier.
+// the annex (see importKey).
 func (r *remote) ImportKey(ctx context.Context, a *protocol.Annex, name string, size int64, cid string) (string, error) {
 	b, err := r.storage(ctx, a)
 	if err != nil {
 		return "", err
 	}
+	return importKey(ctx, a, b, name, size, cid, md5KeysAllowed)
+}
+
+// importKey answers, for the content listed under name with size and cid,
+// a checksum key that certainly matches it, the first of: the key this
+// program recorded when it stored that very content; a SHA256 or (when
+// allowMD5 says git-annex accepts one) MD5 key from a digest the storage
+// vouches for; a SHA256 of the content, read once in place and pinned to
+// cid. Only what Stat says of the listed content (same CID) is used.
+func importKey(ctx context.Context, a *protocol.Annex, b backends.Backend, name string, size int64, cid string, allowMD5 func(context.Context) bool) (string, error) {
 	info, err := b.Stat(ctx, name)
 	if err != nil {
 		return "", err
 	}
-	if string(info.CID) == cid && checksumKey(info.Label) && holdsKey(info, info.Label) {
-		return info.Label, nil // the key we recorded when we stored this very content
+	if string(info.CID) == cid && info.Size == size {
+		switch {
+		case checksumKey(info.Label) && holdsKey(info, info.Label):
+			return info.Label, nil // the key we recorded when we stored this very content
+		case len(info.SHA256) == sha256.Size:
+			return digestKey("SHA256", size, info.SHA256), nil
+		case len(info.MD5) == md5.Size && allowMD5(ctx):
+			return digestKey("MD5", size, info.MD5), nil
+		}
 	}
 	h := sha256.New()
-	got, err := b.Retrieve(ctx, name, backends.CID(cid), a.ProgressWriter(h))
+	var n byteCount
+	got, err := b.Retrieve(ctx, name, backends.CID(cid), a.ProgressWriter(io.MultiWriter(h, &n)))
 	if err != nil {
 		return "", err
 	}
 	if string(got) != cid {
 		return "", fmt.Errorf("%q changed while it was read", name)
 	}
-	return fmt.Sprintf("SHA256-s%d--%s", size, hex.EncodeToString(h.Sum(nil))), nil
+	if int64(n) != size {
+		return "", fmt.Errorf("%q holds %d bytes, not the %d listed", name, n, size)
+	}
+	return digestKey("SHA256", size, h.Sum(nil)), nil
+}
+
+type byteCount int64
+
+func (c *byteCount) Write(p []byte) (int, error) {
+	*c += byteCount(len(p))
+	return len(p), nil
+}
+
+// digestKey is the git-annex key of backend (SHA256, MD5) for content of
+// size bytes with that digest.
+func digestKey(backend string, size int64, sum []byte) string {
+	return fmt.Sprintf("%s-s%d--%s", backend, size, hex.EncodeToString(sum))
 }
 
 // checksumKey reports whether key's backend is a checksum, which git-annex

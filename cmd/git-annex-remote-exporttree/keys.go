@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/md5"
 	"encoding/hex"
-	"path"
 	"strconv"
 	"strings"
 )
@@ -52,11 +51,13 @@ func keySize(key string) (int64, bool) {
 
 // keyName is where a key lives in the key area: two levels of lowercase hash
 // directories (as git-annex's own directory remote lays keys out) and the key
-// escaped as git-annex escapes keys used as file names.
+// escaped as git-annex escapes keys used as file names. It is not cleaned
+// (path.Join would turn the key ".." into a hash directory's name), so the
+// backend refuses the keys "." and ".." as names.
 func keyName(key string) string {
 	sum := md5.Sum([]byte(key))
 	h := hex.EncodeToString(sum[:])
-	return path.Join(keyArea, h[:3], h[3:6], escapeKey(key))
+	return keyArea + "/" + h[:3] + "/" + h[3:6] + "/" + escapeKey(key)
 }
 
 var keyEscaper = strings.NewReplacer("&", "&a", "%", "&s", ":", "&c", "/", "%")

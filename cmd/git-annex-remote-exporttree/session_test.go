@@ -7,6 +7,7 @@ package main
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -22,6 +23,7 @@ type annexSim struct {
 	in     *io.PipeWriter
 	out    *bufio.Reader
 	config map[string]string
+	creds  string // the answer to GETCREDS: "user password"
 	lines  chan string
 }
 
@@ -83,7 +85,11 @@ func (s *annexSim) next() string {
 			case strings.HasPrefix(line, "GETCONFIG "):
 				s.send("VALUE " + s.config[strings.TrimPrefix(line, "GETCONFIG ")])
 			case strings.HasPrefix(line, "GETCREDS "):
-				s.send("CREDS  ")
+				if s.creds == "" {
+					s.send("CREDS  ") // none stored
+				} else {
+					s.send("CREDS " + s.creds)
+				}
 			case strings.HasPrefix(line, "DEBUG "), strings.HasPrefix(line, "INFO "), strings.HasPrefix(line, "PROGRESS "):
 			default:
 				return line
@@ -129,134 +135,161 @@ func readFile(t *testing.T, p string) string {
 	return string(data)
 }
 
+// importTemp is the file git-annex 10.20261026 retrieves listed content
+// into during an import: .git/annex/tmp/CID-s<size>--<identifier>, escaped
+// as a key file name. Written out here, not computed by the program's own
+// code, for the identifiers both backends make (letters, digits, "-._:",
+// at most 64 bytes), where the only escape is ':' as "&c".
+func importTemp(t *testing.T, dir string, size int, cid string) string {
+	t.Helper()
+	if len(cid) > 64 || strings.Trim(cid, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._:") != "" {
+		t.Fatalf("importTemp cannot name identifier %q", cid)
+	}
+	return filepath.Join(dir, fmt.Sprintf("CID-s%d--%s", size, strings.ReplaceAll(cid, ":", "&c")))
+}
+
 // The conditional draft never overwrites, retrieves or removes content that
 // changed behind its back, and acts when the content is what was expected.
-func TestConditionalDraftDirectory(t *testing.T) {
-	dir, export := t.TempDir(), t.TempDir()
-	v1, v2 := filepath.Join(dir, "v1"), filepath.Join(dir, "v2")
-	writeFile(t, v1, "version 1\n")
-	writeFile(t, v2, "version 2!\n")
-	s := startSession(t, map[string]string{"directory": export})
-	const k1, k2 = "SHA256E-s10--one", "SHA256E-s11--two"
-	target := filepath.Join(export, "sub", "a.txt")
+func TestConditionalDraft(t *testing.T) {
+	forEachStorage(t, func(t *testing.T, st *testStorage) {
+		dir := t.TempDir()
+		v1, v2 := filepath.Join(dir, "v1"), filepath.Join(dir, "v2")
+		writeFile(t, v1, "version 1\n")
+		writeFile(t, v2, "version 2!\n")
+		s := st.startSession(nil)
+		const k1, k2 = "SHA256E-s10--one", "SHA256E-s11--two"
+		const target = "sub/a.txt"
 
-	s.send("LOCATION sub/a.txt")
-	s.send("NOTHINGEXPECTED")
-	s.send("STOREEXPORTEXPECTED " + k1 + " " + v1)
-	cid1 := s.expectPrefix("STORE-SUCCESS " + k1 + " ")
-	if got := readFile(t, target); got != "version 1\n" {
-		t.Fatalf("stored %q", got)
-	}
+		s.send("LOCATION " + target)
+		s.send("NOTHINGEXPECTED")
+		s.send("STOREEXPORTEXPECTED " + k1 + " " + v1)
+		cid1 := s.expectPrefix("STORE-SUCCESS " + k1 + " ")
+		st.expectContent(target, "version 1\n")
 
-	// Something is there now: NOTHINGEXPECTED refuses.
-	s.send("LOCATION sub/a.txt")
-	s.send("NOTHINGEXPECTED")
-	s.send("STOREEXPORTEXPECTED " + k2 + " " + v2)
-	s.expectPrefix("STORE-FAILURE " + k2 + " ")
+		// Something is there now: NOTHINGEXPECTED refuses.
+		s.send("LOCATION " + target)
+		s.send("NOTHINGEXPECTED")
+		s.send("STOREEXPORTEXPECTED " + k2 + " " + v2)
+		s.expectPrefix("STORE-FAILURE " + k2 + " ")
 
-	// Another program rewrites the file, same size: cid1 is stale, and
-	// nothing git-annex asks on its strength touches the new content.
-	writeFile(t, target, "VERSION 1\n")
-	s.send("LOCATION sub/a.txt")
-	s.send("EXPECTED " + cid1)
-	s.send("STOREEXPORTEXPECTED " + k2 + " " + v2)
-	s.expectPrefix("STORE-FAILURE " + k2 + " ")
-	s.send("LOCATION sub/a.txt")
-	s.send("EXPECTED " + cid1)
-	s.send("CHECKPRESENTEXPORTEXPECTED " + k1)
-	s.expect("CHECKPRESENT-FAILURE " + k1)
-	s.send("LOCATION sub/a.txt")
-	s.send("EXPECTED " + cid1)
-	s.send("RETRIEVEEXPORTEXPECTED " + filepath.Join(dir, "back"))
-	s.expectPrefix("RETRIEVE-FAILURE ")
-	s.send("LOCATION sub/a.txt")
-	s.send("EXPECTED " + cid1)
-	s.send("REMOVEEXPORTEXPECTED " + k1)
-	s.expectPrefix("REMOVE-FAILURE " + k1 + " ")
-	if got := readFile(t, target); got != "VERSION 1\n" {
-		t.Fatalf("the other program's content was lost: %q", got)
-	}
+		// Another program rewrites the file, same size: cid1 is stale, and
+		// nothing git-annex asks on its strength touches the new content.
+		st.put(target, "VERSION 1\n")
+		s.send("LOCATION " + target)
+		s.send("EXPECTED " + cid1)
+		s.send("STOREEXPORTEXPECTED " + k2 + " " + v2)
+		s.expectPrefix("STORE-FAILURE " + k2 + " ")
+		s.send("LOCATION " + target)
+		s.send("EXPECTED " + cid1)
+		s.send("CHECKPRESENTEXPORTEXPECTED " + k1)
+		s.expect("CHECKPRESENT-FAILURE " + k1)
+		s.send("LOCATION " + target)
+		s.send("EXPECTED " + cid1)
+		s.send("RETRIEVEEXPORTEXPECTED " + filepath.Join(dir, "back"))
+		s.expectPrefix("RETRIEVE-FAILURE ")
+		s.send("LOCATION " + target)
+		s.send("EXPECTED " + cid1)
+		s.send("REMOVEEXPORTEXPECTED " + k1)
+		s.expectPrefix("REMOVE-FAILURE " + k1 + " ")
+		st.expectContent(target, "VERSION 1\n")
 
-	// Learn the new content's identifier by listing, as import does.
-	s.send("LISTIMPORTABLECONTENTS")
-	s.expect("IMPORTABLECONTENT 10 sub/a.txt")
-	cid2 := s.expectPrefix("IMPORTABLECONTENTIDENTIFIER ")
-	s.expect("LISTIMPORTABLECONTENTS-SUCCESS")
-	if cid2 == cid1 {
-		t.Fatalf("a same-size rewrite kept the content identifier %s", cid1)
-	}
+		// Learn the new content's identifier by listing, as import does.
+		s.send("LISTIMPORTABLECONTENTS")
+		s.expect("IMPORTABLECONTENT 10 " + target)
+		cid2 := s.expectPrefix("IMPORTABLECONTENTIDENTIFIER ")
+		s.expect("LISTIMPORTABLECONTENTS-SUCCESS")
+		if cid2 == cid1 {
+			t.Fatalf("a same-size rewrite kept the content identifier %s", cid1)
+		}
 
-	// Expecting it (among others), every request acts.
-	s.send("LOCATION sub/a.txt")
-	s.send("EXPECTED " + cid1)
-	s.send("EXPECTED " + cid2)
-	s.send("RETRIEVEEXPORTEXPECTED " + filepath.Join(dir, "back"))
-	s.expect("RETRIEVE-SUCCESS")
-	if got := readFile(t, filepath.Join(dir, "back")); got != "VERSION 1\n" {
-		t.Fatalf("retrieved %q", got)
-	}
-	s.send("LOCATION sub/a.txt")
-	s.send("EXPECTED " + cid2)
-	s.send("STOREEXPORTEXPECTED " + k2 + " " + v2)
-	cid3 := s.expectPrefix("STORE-SUCCESS " + k2 + " ")
-	s.send("LOCATION sub/a.txt")
-	s.send("EXPECTED " + cid3)
-	s.send("CHECKPRESENTEXPORTEXPECTED " + k2)
-	s.expect("CHECKPRESENT-SUCCESS " + k2)
-	s.send("REMOVEEXPORTDIRECTORYWHENEMPTY sub")
-	s.expect("REMOVEEXPORTDIRECTORY-FAILURE")
-	s.send("LOCATION sub/a.txt")
-	s.send("EXPECTED " + cid3)
-	s.send("REMOVEEXPORTEXPECTED " + k2)
-	s.expect("REMOVE-SUCCESS " + k2)
-	if _, err := os.Stat(target); !errors.Is(err, fs.ErrNotExist) {
-		t.Fatalf("not removed: %v", err)
-	}
-	// Removing what is already gone succeeds; so does an empty directory.
-	s.send("LOCATION sub/a.txt")
-	s.send("EXPECTED " + cid3)
-	s.send("REMOVEEXPORTEXPECTED " + k2)
-	s.expect("REMOVE-SUCCESS " + k2)
-	s.send("REMOVEEXPORTDIRECTORYWHENEMPTY sub")
-	s.expect("REMOVEEXPORTDIRECTORY-SUCCESS")
+		// Expecting it (among others), every request acts.
+		s.send("LOCATION " + target)
+		s.send("EXPECTED " + cid1)
+		s.send("EXPECTED " + cid2)
+		s.send("RETRIEVEEXPORTEXPECTED " + filepath.Join(dir, "back"))
+		s.expect("RETRIEVE-SUCCESS")
+		if got := readFile(t, filepath.Join(dir, "back")); got != "VERSION 1\n" {
+			t.Fatalf("retrieved %q", got)
+		}
+		s.send("LOCATION " + target)
+		s.send("EXPECTED " + cid2)
+		s.send("STOREEXPORTEXPECTED " + k2 + " " + v2)
+		cid3 := s.expectPrefix("STORE-SUCCESS " + k2 + " ")
+		st.expectContent(target, "version 2!\n")
+		s.send("LOCATION " + target)
+		s.send("EXPECTED " + cid3)
+		s.send("CHECKPRESENTEXPORTEXPECTED " + k2)
+		s.expect("CHECKPRESENT-SUCCESS " + k2)
+		s.send("REMOVEEXPORTDIRECTORYWHENEMPTY sub")
+		s.expect("REMOVEEXPORTDIRECTORY-FAILURE")
+		s.send("LOCATION " + target)
+		s.send("EXPECTED " + cid3)
+		s.send("REMOVEEXPORTEXPECTED " + k2)
+		s.expect("REMOVE-SUCCESS " + k2)
+		st.expectAbsent(target)
+		// Removing what is already gone succeeds; so does an empty directory.
+		s.send("LOCATION " + target)
+		s.send("EXPECTED " + cid3)
+		s.send("REMOVEEXPORTEXPECTED " + k2)
+		s.expect("REMOVE-SUCCESS " + k2)
+		s.send("REMOVEEXPORTDIRECTORYWHENEMPTY sub")
+		s.expect("REMOVEEXPORTDIRECTORY-SUCCESS")
+	})
 }
 
 // A file changed between the listing and its retrieval is never delivered
 // as the listed content: git-annex does not check what arrives during a
-// plain import.
+// plain import. Replaced by content of another size, and of the same size.
 func TestRetrieveImportChangedSinceListing(t *testing.T) {
-	dir, store := t.TempDir(), t.TempDir()
-	writeFile(t, filepath.Join(store, "f.txt"), "listed content\n")
-	s := startSession(t, map[string]string{"directory": store})
-	s.send("LISTIMPORTABLECONTENTS")
-	s.expect("IMPORTABLECONTENT 15 f.txt")
-	cid := s.expectPrefix("IMPORTABLECONTENTIDENTIFIER ")
-	s.expect("LISTIMPORTABLECONTENTS-SUCCESS")
+	const listed = "listed content\n"
+	for _, tc := range []struct{ name, replacement string }{
+		{"other size", "listed content, then more\n"},
+		{"same size", "LISTED CONTENT\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			forEachStorage(t, func(t *testing.T, st *testStorage) {
+				dir := t.TempDir()
+				st.put("f.txt", listed)
+				s := st.startSession(nil)
+				s.send("LISTIMPORTABLECONTENTS")
+				s.expect(fmt.Sprintf("IMPORTABLECONTENT %d f.txt", len(listed)))
+				cid := s.expectPrefix("IMPORTABLECONTENTIDENTIFIER ")
+				s.expect("LISTIMPORTABLECONTENTS-SUCCESS")
 
-	// Retrieval into git-annex's import temporary, named after the listing.
-	dest := filepath.Join(dir, "CID-s15--"+cid)
-	s.send("IMPORT f.txt")
-	s.send("RETRIEVEIMPORT " + dest)
-	s.expect("RETRIEVEIMPORT-SUCCESS")
-	if got := readFile(t, dest); got != "listed content\n" {
-		t.Fatalf("retrieved %q", got)
-	}
-	os.Remove(dest)
+				// Retrieval into git-annex's import temporary, named after
+				// the listing.
+				dest := importTemp(t, dir, len(listed), cid)
+				s.send("IMPORT f.txt")
+				s.send("RETRIEVEIMPORT " + dest)
+				s.expect("RETRIEVEIMPORT-SUCCESS")
+				if got := readFile(t, dest); got != listed {
+					t.Fatalf("retrieved %q", got)
+				}
+				os.Remove(dest)
 
-	// Another program rewrites it, same size, before git-annex retrieves.
-	writeFile(t, filepath.Join(store, "f.txt"), "LISTED CONTENT\n")
-	s.send("IMPORT f.txt")
-	s.send("RETRIEVEIMPORT " + dest)
-	if reason := s.expectPrefix("RETRIEVEIMPORT-FAILURE "); !strings.Contains(reason, "changed since it was listed") {
-		t.Errorf("reason %q does not say the file changed", reason)
+				// Another program rewrites it before git-annex retrieves.
+				st.put("f.txt", tc.replacement)
+				s.send("IMPORT f.txt")
+				s.send("RETRIEVEIMPORT " + dest)
+				if reason := s.expectPrefix("RETRIEVEIMPORT-FAILURE "); !strings.Contains(reason, "changed since it was listed") {
+					t.Errorf("reason %q does not say the file changed", reason)
+				}
+				if _, err := os.Stat(dest); !errors.Is(err, fs.ErrNotExist) {
+					t.Fatalf("something was delivered: %v", err)
+				}
+				if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) > 0 {
+					t.Fatalf("left behind: %q", left)
+				}
+				// Outside an import (get, fsck: the destination is named
+				// after the key), git-annex verifies against the key itself.
+				keyDest := filepath.Join(dir, "SHA256E-s15--x.txt")
+				s.send("IMPORT f.txt")
+				s.send("RETRIEVEIMPORT " + keyDest)
+				s.expect("RETRIEVEIMPORT-SUCCESS")
+				if got := readFile(t, keyDest); got != tc.replacement {
+					t.Fatalf("retrieved %q, want the current %q", got, tc.replacement)
+				}
+			})
+		})
 	}
-	if _, err := os.Stat(dest); !errors.Is(err, fs.ErrNotExist) {
-		t.Fatalf("something was delivered: %v", err)
-	}
-	// Outside an import (get, fsck: the destination is named after the
-	// key), git-annex verifies against the key itself.
-	keyDest := filepath.Join(dir, "SHA256E-s15--x.txt")
-	s.send("IMPORT f.txt")
-	s.send("RETRIEVEIMPORT " + keyDest)
-	s.expect("RETRIEVEIMPORT-SUCCESS")
 }
