@@ -29,6 +29,11 @@ import (
 // leaves is that the current content may be another version with the same
 // ETag, that is the same bytes, which it is harmless to replace.
 //
+// On a versioned bucket, an upload by another program that is still in
+// flight when the condition is checked can end up a noncurrent version
+// below this one (the server orders versions by when requests started): it
+// is not lost, and stays readable by its version ID.
+//
 // If a conditional request succeeded but its answer was lost, the retry
 // fails its condition: Store then reports ErrConflict although its content
 // was stored; it never reports success wrongly.
