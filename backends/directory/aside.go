@@ -4,17 +4,62 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/exporttree/git-annex-remote-exporttree/backends"
 	"golang.org/x/sys/unix"
 )
 
-// moveAside atomically moves base out of the way to a new aside name and
-// returns that name, when what it moved is the regular file with CID want.
+// An aside file holds the content a conditional operation moved out of a
+// name's way: "<asidePrefix><random>-<base>", in base's own directory, while
+// the operation checks it and until it puts it back or acts on it. Once the
+// operation has checked that it may replace the content, the file is
+// renamed to "<spentPrefix><random>-<base>" before anything is put under
+// base. The operation holds a flock on the file throughout, so that Sweep,
+// in any process, knows a dead operation's files from a live one's and
+// recovers them (see sweepAside): each goes back under base if base is
+// free; otherwise a spent file is deleted (what replaced it is in place)
+// and an aside file is kept. Names too long to carry base get only the
+// random part, and are kept for a person to look at.
+type aside struct {
+	d    *dir
+	base string // the name it came from
+	name string // its name now
+	lock *os.File
+}
+
+func asideName(prefix, random, base string) string {
+	if len(spentPrefix)+len(random)+1+len(base) > maxNameLen {
+		return prefix + random
+	}
+	return prefix + random + "-" + base
+}
+
+// maxNameLen is NAME_MAX on Linux filesystems.
+const maxNameLen = 255
+
+// asideOrigin parses an aside or spent file's name.
+func asideOrigin(name string) (spent bool, base string, ok bool) {
+	rest, isAside := strings.CutPrefix(name, asidePrefix)
+	if !isAside {
+		if rest, spent = strings.CutPrefix(name, spentPrefix); !spent {
+			return false, "", false
+		}
+	}
+	random, base, ok := strings.Cut(rest, "-")
+	if !ok || len(random) != 2*randomBytes || base == "" {
+		return spent, "", false
+	}
+	return spent, base, true
+}
+
+// moveAside atomically moves base out of the way to a new aside file and
+// returns it, when what it moved is the regular file with CID want.
 // Otherwise it fails with [backends.ErrConflict] naming what it found, and
 // what it moved goes back; if it cannot go back (another writer took the
-// name), it stays under the aside name, which the error reports.
-func (b *Backend) moveAside(op, name string, d *dir, base string, want backends.CID) (string, error) {
+// name), it stays under its aside name, which the error reports. The
+// caller must end the aside with discard, spend and discard, or putBack.
+func (b *Backend) moveAside(op, name string, d *dir, base string, want backends.CID) (*aside, error) {
 	// Look first: most mismatches need no rename, and moving a directory
 	// aside would hide a whole subtree for a moment.
 	st, err := d.lstat(base)
@@ -22,24 +67,122 @@ func (b *Backend) moveAside(op, name string, d *dir, base string, want backends.
 		err = b.mismatch(op, name, &st, want)
 	}
 	if err != nil {
-		return "", b.absentIsConflict(op, name, want, err)
+		return nil, b.absentIsConflict(op, name, want, err)
 	}
-	aside := randomName(asidePrefix)
-	if err := renameNoReplace(d, base, d, aside); err != nil {
-		return "", b.absentIsConflict(op, name, want, err)
+	lock, err := d.lockFile(base)
+	if errors.Is(err, unix.EWOULDBLOCK) {
+		return nil, backends.Errorf(op, name, backends.ErrConflict, "another operation of this program is acting on it")
 	}
-	st, err = d.lstat(aside)
+	if err != nil {
+		return nil, b.absentIsConflict(op, name, want, err)
+	}
+	a := &aside{d: d, base: base, name: asideName(asidePrefix, randomHex(), base), lock: lock}
+	if err := renameNoReplace(d, base, d, a.name); err != nil {
+		a.release()
+		return nil, b.absentIsConflict(op, name, want, err)
+	}
+	st, err = d.lstat(a.name)
 	if err == nil {
 		err = b.mismatch(op, name, &st, want)
 	}
+	if err == nil && !b.opts.IgnoreInodes && !a.locks(&st) {
+		err = backends.Errorf(op, name, backends.ErrConflict, "replaced while it was being moved aside")
+	}
 	if err == nil {
-		return aside, nil
+		return a, nil
 	}
 	// It changed between the look and the move.
-	if perr := renameNoReplace(d, aside, d, base); perr != nil {
-		return "", fmt.Errorf("%w; it could not be put back (%v) and is kept as %q", err, perr, d.path(aside))
+	return nil, a.putBack(err)
+}
+
+// locks reports whether the lock is on the file st describes.
+func (a *aside) locks(st *unix.Stat_t) bool {
+	if a.lock == nil {
+		return true // a file we may not read is not locked
 	}
-	return "", err
+	var mine unix.Stat_t
+	return unix.Fstat(int(a.lock.Fd()), &mine) == nil && mine.Dev == st.Dev && mine.Ino == st.Ino
+}
+
+// spend marks the aside content as checked and about to be replaced.
+func (a *aside) spend() error {
+	random := strings.TrimPrefix(a.name, asidePrefix)
+	random, _, _ = strings.Cut(random, "-")
+	spent := asideName(spentPrefix, random, a.base)
+	if err := renameNoReplace(a.d, a.name, a.d, spent); err != nil {
+		return err
+	}
+	a.name = spent
+	return nil
+}
+
+// discard removes the aside content: what the operation replaced or
+// removed. One that cannot be removed is clutter, not a failure; the next
+// Sweep removes it.
+func (a *aside) discard() {
+	a.d.unlink(a.name)
+	a.release()
+}
+
+// putBack returns the content under base, after err made the operation
+// give up. When base has been taken meanwhile it stays under an aside
+// name (not a spent one: nothing replaced it), which the error reports.
+func (a *aside) putBack(err error) error {
+	defer a.release()
+	perr := renameNoReplace(a.d, a.name, a.d, a.base)
+	if perr == nil {
+		return err
+	}
+	if strings.HasPrefix(a.name, spentPrefix) {
+		kept := asideName(asidePrefix, randomHex(), a.base)
+		if renameNoReplace(a.d, a.name, a.d, kept) == nil {
+			a.name = kept
+		}
+	}
+	if err == nil {
+		return fmt.Errorf("moved aside, it could not be put back (%v) and is kept as %q", perr, a.d.path(a.name))
+	}
+	return fmt.Errorf("%w; it could not be put back (%v) and is kept as %q", err, perr, a.d.path(a.name))
+}
+
+// sweepAside recovers the aside or spent file entry if the operation that
+// made it is dead (no flock on it): back under its name if that is free;
+// else a spent file is deleted and an aside file kept. It reports whether
+// the file was deleted.
+func (d *dir) sweepAside(entry string) (deleted bool, err error) {
+	spent, base, ok := asideOrigin(entry)
+	if !ok {
+		return false, nil // no name to go back to: kept for a person
+	}
+	lock, err := d.lockFile(entry)
+	if lock == nil || errors.Is(err, unix.EWOULDBLOCK) {
+		return false, nil // a live operation's, or one we may not read
+	}
+	if err != nil {
+		return false, err
+	}
+	defer lock.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(lock.Fd()), &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return false, err
+	}
+	err = renameNoReplace(d, entry, d, base)
+	if errors.Is(err, os.ErrExist) && spent {
+		return true, d.unlink(entry)
+	}
+	if errors.Is(err, os.ErrExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return false, d.sync()
+}
+
+func (a *aside) release() {
+	if a.lock != nil {
+		a.lock.Close()
+	}
 }
 
 func (b *Backend) absentIsConflict(op, name string, want backends.CID, err error) error {

@@ -17,7 +17,8 @@ import (
 // The reserved prefixes of the backend's own files (see backends.Reserved).
 const (
 	tmpPrefix   = ".git-annex-exporttree-tmp-"
-	asidePrefix = ".git-annex-exporttree-aside-"
+	asidePrefix = ".git-annex-exporttree-aside-" // see aside.go
+	spentPrefix = ".git-annex-exporttree-spent-"
 )
 
 // dir is an open directory below the root. Its methods take single name
@@ -128,10 +129,37 @@ func (d *dir) pathError(op, base string, err error) error {
 	return &fs.PathError{Op: op, Path: d.path(base), Err: err}
 }
 
-func randomName(prefix string) string {
-	var buf [16]byte
+// randomBytes is how random the names of the backend's own files are.
+const randomBytes = 16
+
+func randomName(prefix string) string { return prefix + randomHex() }
+
+func randomHex() string {
+	var buf [randomBytes]byte
 	rand.Read(buf[:])
-	return prefix + hex.EncodeToString(buf[:])
+	return hex.EncodeToString(buf[:])
+}
+
+// lockFile opens base and takes an exclusive flock on it without waiting:
+// unix.EWOULDBLOCK when another holds one. A file this process may not
+// read is not locked (nil, nil): operations on it go on, and Sweep leaves
+// it alone.
+func (d *dir) lockFile(base string) (*os.File, error) {
+	fd, err := unix.Openat(d.fd, base, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, d.pathError("open", base, err)
+	}
+	if err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		unix.Close(fd)
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, err
+		}
+		return nil, d.pathError("flock", base, err)
+	}
+	return os.NewFile(uintptr(fd), d.path(base)), nil
 }
 
 // createTemp creates a new empty file named prefix and random hex.

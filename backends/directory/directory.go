@@ -36,11 +36,12 @@
 // NothingThere is checked by the rename itself (renameat2 with
 // RENAME_NOREPLACE, or link then unlink where that is unsupported). A
 // condition on a CID moves the current file aside atomically, to
-// ".git-annex-exporttree-aside-<random>", checks the CID of what it moved
-// and then either acts on exactly that file or moves it back. While it is
-// aside, the name is briefly absent. Should the process die in that window,
-// the content stays under the aside name (Sweep never removes those), for a
-// person to put back.
+// ".git-annex-exporttree-aside-<random>-<name>", checks the CID of what it
+// moved and then either acts on exactly that file or moves it back. While it
+// is aside, the name is briefly absent. Should the process die in that
+// window, the next Sweep (any process's PREPARE) puts the content back, or
+// deletes it if what replaced it is already in place (see aside.go), so a
+// name holds the old or the new content, never neither for long.
 //
 // # Labels
 //

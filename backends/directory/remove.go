@@ -35,11 +35,12 @@ func (b *Backend) remove(name string, cond backends.Condition) error {
 	defer d.close()
 	switch {
 	case matches:
-		aside, err := b.moveAside("remove", name, d, base, want)
+		a, err := b.moveAside("remove", name, d, base, want)
 		if err != nil {
 			return err
 		}
-		err = d.unlink(aside)
+		err = d.unlink(a.name)
+		a.release()
 		if err != nil {
 			return err
 		}

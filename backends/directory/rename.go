@@ -37,12 +37,14 @@ func (b *Backend) rename(from, to string, cond, toCond backends.Condition) error
 	defer src.close()
 
 	srcBase := fromBase
+	var srcAside *aside
 	if matches {
-		aside, err := b.moveAside("rename", from, src, fromBase, want)
+		srcAside, err = b.moveAside("rename", from, src, fromBase, want)
 		if err != nil {
 			return err
 		}
-		srcBase = aside
+		defer srcAside.release()
+		srcBase = srcAside.name
 	} else {
 		st, err := src.lstat(fromBase)
 		if err == nil {
@@ -57,10 +59,8 @@ func (b *Backend) rename(from, to string, cond, toCond backends.Condition) error
 	}
 	// putBack undoes the move aside when the rename cannot go on.
 	putBack := func(err error) error {
-		if srcBase != fromBase {
-			if perr := renameNoReplace(src, srcBase, src, fromBase); perr != nil {
-				return fmt.Errorf("%w; the content is kept as %q, as putting it back failed: %v", err, src.path(srcBase), perr)
-			}
+		if srcAside != nil {
+			return srcAside.putBack(err)
 		}
 		return err
 	}
@@ -128,25 +128,23 @@ func (b *Backend) place(src *dir, srcBase string, dst *dir, toBase, to string, t
 		}
 		return err
 	case matches:
-		aside, err := b.moveAside("rename", to, dst, toBase, want)
+		a, err := b.moveAside("rename", to, dst, toBase, want)
 		if err != nil {
 			return err
 		}
-		err = renameNoReplace(src, srcBase, dst, toBase)
+		err = a.spend()
 		if err == nil {
-			// An aside file that cannot be removed is clutter, not a
-			// failure: the rename is done.
-			dst.unlink(aside)
+			err = renameNoReplace(src, srcBase, dst, toBase)
+		}
+		if err == nil {
+			a.discard()
 			return nil
 		}
-		if perr := renameNoReplace(dst, aside, dst, toBase); perr != nil {
-			return backends.Errorf("rename", to, backends.ErrConflict,
-				"stored by someone else during the rename (%v); the replaced content is kept as %q", err, dst.path(aside))
-		}
 		if errors.Is(err, fs.ErrExist) {
-			return b.conflict("rename", to, dst, toBase, toCond)
+			// Someone else stored there during the rename.
+			err = b.conflict("rename", to, dst, toBase, toCond)
 		}
-		return err
+		return a.putBack(err)
 	default:
 		return moveEntry(src, srcBase, dst, toBase)
 	}

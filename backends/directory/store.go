@@ -191,19 +191,20 @@ func (b *Backend) commit(d *dir, tmpName, base, name string, cond backends.Condi
 		}
 		return b.inTheWay(name, err)
 	case matches:
-		aside, err := b.moveAside("store", name, d, base, want)
+		a, err := b.moveAside("store", name, d, base, want)
 		if err != nil {
 			return err
 		}
+		if err := a.spend(); err != nil {
+			return a.putBack(err)
+		}
 		if err := renameNoReplace(d, tmpName, d, base); err != nil {
 			// Another writer took the name meanwhile. The content we were
-			// to replace is kept aside rather than lost.
-			return backends.Errorf("store", name, backends.ErrConflict,
-				"stored by someone else during the store (%v); the replaced content is kept as %q", err, d.path(aside))
+			// to replace is kept rather than lost.
+			return a.putBack(backends.Errorf("store", name, backends.ErrConflict,
+				"stored by someone else during the store (%v)", err))
 		}
-		// The new content is in place; an aside file that cannot be
-		// removed is clutter, not a failure.
-		d.unlink(aside)
+		a.discard()
 		return nil
 	default:
 		return b.inTheWay(name, moveEntry(d, tmpName, d, base))

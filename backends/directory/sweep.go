@@ -9,11 +9,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Sweep removes the temporaries that stores left when their process died:
-// those no process holds a flock on, whatever their age (createTemp makes
-// sure a store never writes into a temporary swept before it locked it). It
-// never removes the aside files of conditional operations (see the
-// package doc).
+// Sweep cleans up after processes that died: it removes the temporaries of
+// stores, those no process holds a flock on, whatever their age (createTemp
+// makes sure a store never writes into a temporary swept before it locked
+// it), and recovers the aside files of conditional operations (see
+// aside.go): content goes back under its name, or is deleted when what
+// replaced it is in place.
 func (b *Backend) Sweep(ctx context.Context) error {
 	if err := b.reachable("sweep", ""); err != nil {
 		return err
@@ -24,10 +25,16 @@ func (b *Backend) Sweep(ctx context.Context) error {
 	}
 	defer d.close()
 	return b.walk(ctx, d, func(d *dir, base string) error {
-		if !strings.HasPrefix(base, tmpPrefix) {
+		var swept bool
+		var err error
+		switch {
+		case strings.HasPrefix(base, tmpPrefix):
+			swept, err = d.sweepTemp(base)
+		case strings.HasPrefix(base, asidePrefix), strings.HasPrefix(base, spentPrefix):
+			swept, err = d.sweepAside(base)
+		default:
 			return nil
 		}
-		swept, err := d.sweepTemp(base)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil // its store finished or failed meanwhile
 		}

@@ -55,8 +55,10 @@ func (b *Backend) Remove(ctx context.Context, name string, cond backends.Conditi
 }
 
 // removeExact deletes the content o found under key. With a version ID,
-// only that version goes; a delete marker is then added if an older version
-// would otherwise become current again, so the name reads as absent.
+// only that version goes; if an older version would then become current,
+// a delete marker hides it first, so the name reads as absent at every
+// moment: deleting first would show the older content until the marker
+// came, and forever if the process died in between.
 func (b *Backend) removeExact(ctx context.Context, key string, o object) error {
 	if o.versionID == "" {
 		return b.client.RemoveObject(ctx, b.bucket, key, minio.RemoveObjectOptions{})
@@ -65,27 +67,23 @@ func (b *Backend) removeExact(ctx context.Context, key string, o object) error {
 	if err != nil {
 		return err
 	}
-	if err := b.client.RemoveObject(ctx, b.bucket, key, minio.RemoveObjectOptions{VersionID: o.versionID}); err != nil {
-		return err
+	if older != "" {
+		// Hide only o: a newer version stored meanwhile must stay
+		// visible. A store landing between this HEAD and the delete
+		// marker is hidden, not lost: it stays retrievable by its
+		// version ID.
+		cur, err := b.head(ctx, key, "")
+		switch {
+		case isAbsent(err):
+		case err != nil:
+			return err
+		case cur.versionID == o.versionID:
+			if err := b.client.RemoveObject(ctx, b.bucket, key, minio.RemoveObjectOptions{}); err != nil {
+				return err
+			}
+		}
 	}
-	if older == "" {
-		return nil
-	}
-	// Hide the older version only if it is what is current now: a newer
-	// version stored meanwhile must stay visible. A store landing between
-	// this HEAD and the delete marker is hidden, not lost: it stays
-	// retrievable by its version ID.
-	cur, err := b.head(ctx, key, "")
-	if isAbsent(err) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if cur.versionID != older {
-		return nil
-	}
-	return b.client.RemoveObject(ctx, b.bucket, key, minio.RemoveObjectOptions{})
+	return b.client.RemoveObject(ctx, b.bucket, key, minio.RemoveObjectOptions{VersionID: o.versionID})
 }
 
 // versionBelow returns the ID of the real version (not a delete marker)
