@@ -293,3 +293,26 @@ func TestRetrieveImportChangedSinceListing(t *testing.T) {
 		})
 	}
 }
+
+// WHEREIS gives the public URL of a key stored in a bucket with publicurl,
+// and nothing for an absent key or without publicurl.
+func TestWhereIsPublicURL(t *testing.T) {
+	forEachStorage(t, func(t *testing.T, st *testStorage) {
+		s := st.startSession(map[string]string{"publicurl": "https://cdn.example.com/files"})
+		s.send("PREPARE")
+		s.expect("PREPARE-SUCCESS")
+		file := filepath.Join(t.TempDir(), "content")
+		writeFile(t, file, "public!")
+		const key = "SHA256E-s7--5e4ec48e8be4f8c8b2b1b0ee2f79fb2dbbdb9c38b5fb3a8c2a2f2a60e8bc2a1f.txt"
+		s.send("TRANSFER STORE " + key + " " + file)
+		s.expect("TRANSFER-SUCCESS STORE " + key)
+		s.send("WHEREIS " + key)
+		if st.kind.s3 {
+			s.expect("WHEREIS-SUCCESS https://cdn.example.com/files/" + keyName(key))
+		} else {
+			s.expect("WHEREIS-FAILURE") // publicurl is an S3 setting
+		}
+		s.send("WHEREIS SHA256E-s1--absent")
+		s.expect("WHEREIS-FAILURE")
+	})
+}
