@@ -95,7 +95,7 @@ func ParsePathStyle(s string) (PathStyle, error) {
 
 // Defaults for the zero values of [Config].
 const (
-	DefaultPartSize    = 16 << 20
+	DefaultPartSize    = 8 << 20
 	DefaultParallelism = 4
 	// MinPartSize is the smallest part S3 accepts (but for the last).
 	MinPartSize = 5 << 20

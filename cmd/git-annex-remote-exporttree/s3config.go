@@ -76,7 +76,7 @@ var s3SettingsTable = []setting{
 		s.RequestStyle, err = s3.ParsePathStyle(v)
 		return err
 	}),
-	s3Setting("partsize", "backend=s3: part size of multipart uploads, like 64MiB (default 16MiB)", func(s *s3Settings, v string) (err error) {
+	s3Setting("partsize", "backend=s3: part size of multipart uploads, like 64MiB (default 8MiB)", func(s *s3Settings, v string) (err error) {
 		if v == "" {
 			return nil
 		}
