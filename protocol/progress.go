@@ -76,3 +76,29 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 	}
 	return n, err
 }
+
+// readFromChunk is how much ReadFrom copies between progress reports.
+var readFromChunk int64 = 8 << 20
+
+// ReadFrom lets io.Copy into a file stay in the kernel (copy_file_range,
+// splice) when the writer underneath can do that, as an *os.File can: it
+// copies chunk by chunk through the writer's own ReadFrom and reports
+// progress between chunks.
+func (p *progressWriter) ReadFrom(r io.Reader) (int64, error) {
+	rf, ok := p.w.(io.ReaderFrom)
+	if !ok {
+		return io.Copy(struct{ io.Writer }{p}, r) // Write, without recursing here
+	}
+	var total int64
+	for {
+		n, err := rf.ReadFrom(io.LimitReader(r, readFromChunk))
+		total += n
+		if n > 0 {
+			p.n += n
+			p.a.Progress(p.n)
+		}
+		if err != nil || n < readFromChunk {
+			return total, err
+		}
+	}
+}

@@ -121,6 +121,38 @@ func TestProgressReaderWriter(t *testing.T) {
 	}
 }
 
+// A copy into a writer that has its own ReadFrom (a file, for
+// copy_file_range) goes through it, chunk by chunk, with progress between.
+func TestProgressWriterReadFrom(t *testing.T) {
+	defer func(old int64) { readFromChunk = old }(readFromChunk)
+	readFromChunk = 4
+	clock := &fakeClock{t: time.Unix(1e9, 0)}
+	var sink readFromSink
+	r := kvFunc{store: func(ctx context.Context, a *Annex, key, file string) error {
+		src := &tickingReader{r: strings.NewReader("0123456789"), clock: clock, chunk: 4}
+		_, err := io.Copy(a.ProgressWriter(&sink), src)
+		return err
+	}}
+	got := script(t, r, config{now: clock.now}, "EXTENSIONS", "TRANSFER STORE K f")
+	want := "VERSION 2\nEXTENSIONS \nPROGRESS 4\nPROGRESS 8\nPROGRESS 10\nTRANSFER-SUCCESS STORE K\n"
+	if got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+	if sink.String() != "0123456789" || sink.readFroms != 3 {
+		t.Errorf("sink got %q in %d ReadFrom calls, want all 10 bytes in 3", sink.String(), sink.readFroms)
+	}
+}
+
+type readFromSink struct {
+	bytes.Buffer
+	readFroms int
+}
+
+func (s *readFromSink) ReadFrom(r io.Reader) (int64, error) {
+	s.readFroms++
+	return s.Buffer.ReadFrom(r)
+}
+
 type tickingReader struct {
 	r     io.Reader
 	clock *fakeClock
