@@ -32,16 +32,7 @@ func TestServerFault(t *testing.T) {
 // bucket equal the tree.
 func testMinIORestart(t *testing.T) {
 	annex := findAnnex(t, "bookworm")
-	bin, err := s3test.Lookup()
-	if err != nil {
-		missingTool(t, "MinIO: %v", err)
-	}
-	// A server of its own: the test stops it.
-	srv, err := s3test.Start(bin, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := s3test.Dedicated(t) // the test stops it
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 3))

@@ -216,16 +216,7 @@ func (p *partSignal) RoundTrip(r *http.Request) (*http.Response, error) {
 // back (by the retried store, or by Close), and the retried store
 // succeeds.
 func TestServerStoppedMidUpload(t *testing.T) {
-	s3test.Shared(t) // skips without MinIO
-	bin, err := s3test.Lookup()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := s3test.Start(bin, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := s3test.Dedicated(t)
 	h := &harness{client: srv.Client(t), bucket: srv.NewBucket(t, false)}
 	signal := &partSignal{next: transport(t)}
 	cfg := s3.Config{Endpoint: srv.Endpoint, Bucket: h.bucket, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey,

@@ -548,16 +548,7 @@ func TestOpenReadOnly(t *testing.T) {
 // When the server goes away, every operation says unreachable, never
 // absent.
 func TestUnreachableAfterOpen(t *testing.T) {
-	s3test.Shared(t) // skips like the others without MinIO
-	bin, err := s3test.Lookup()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := s3test.Start(bin, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := s3test.Dedicated(t)
 	h := &harness{client: srv.Client(t), bucket: srv.NewBucket(t, false)}
 	b, err := s3.Open(t.Context(), s3.Config{Endpoint: srv.Endpoint, Bucket: h.bucket, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey, MaxRetries: 1})
 	if err != nil {

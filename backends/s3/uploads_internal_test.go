@@ -149,16 +149,7 @@ func TestAbandonedUploadsRetried(t *testing.T) {
 // While the server is down, failed aborts are remembered, at most
 // maxAbandoned of them, newest kept, and Close says what is left.
 func TestAbandonedUploadsBounded(t *testing.T) {
-	s3test.Shared(t) // skips without MinIO
-	bin, err := s3test.Lookup()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := s3test.Start(bin, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := s3test.Dedicated(t)
 	b := openPrefixed(t, srv)
 	srv.Close()
 	for i := range maxAbandoned {
@@ -170,7 +161,7 @@ func TestAbandonedUploadsBounded(t *testing.T) {
 	if len(b.abandoned) != maxAbandoned || b.abandoned[0].id != "5" {
 		t.Fatalf("remembered %d uploads starting with %+v, want %d from id 5", len(b.abandoned), b.abandoned[0], maxAbandoned)
 	}
-	err = b.Close()
+	err := b.Close()
 	if !errors.Is(err, backends.ErrUnreachable) || !strings.Contains(err.Error(), fmt.Sprintf("%d incomplete", maxAbandoned)) {
 		t.Errorf("Close with the server down: %v", err)
 	}

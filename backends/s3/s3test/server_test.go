@@ -25,15 +25,7 @@ func TestSharedServerVersionedBucket(t *testing.T) {
 
 // A server started on its own answers until Close, and not after.
 func TestStartClose(t *testing.T) {
-	s3test.Shared(t) // skip like the others when MinIO is missing
-	bin, err := s3test.Lookup()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := s3test.Start(bin, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := s3test.Dedicated(t)
 	live := srv.Endpoint + "/minio/health/live"
 	resp, err := http.Get(live)
 	if err != nil {
@@ -55,16 +47,7 @@ func TestStartClose(t *testing.T) {
 // A restarted server answers at the same endpoint, to the same
 // credentials, with the same data.
 func TestRestart(t *testing.T) {
-	s3test.Shared(t) // skip like the others when MinIO is missing
-	bin, err := s3test.Lookup()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := s3test.Start(bin, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := s3test.Dedicated(t)
 	if err := srv.Restart(); err == nil {
 		t.Fatal("Restart of a running server succeeded")
 	}

@@ -64,6 +64,24 @@ func Shared(t testing.TB) *Server {
 	return shared.srv
 }
 
+// Dedicated starts a server of t's own, for tests that stop or restart it,
+// and stops it when t ends. It skips or fails as [Shared] does when MinIO is
+// not installed.
+func Dedicated(t testing.TB) *Server {
+	t.Helper()
+	Shared(t)
+	bin, err := Lookup()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := Start(bin, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
 // Client returns a minio-go client with the server's root credentials.
 func (s *Server) Client(t testing.TB) *minio.Client {
 	t.Helper()
