@@ -399,7 +399,7 @@ func TestSweep(t *testing.T) {
 	// (a store that loses its temporary before locking it makes another).
 	plant(t, root, tmp+"fresh", 0)
 	kept := []string{
-		".git-annex-exporttree-aside-0123",       // content moved aside: never swept
+		".git-annex-exporttree-aside-0123",       // moved aside, but names no file to go back to
 		"d/" + tmp[:len(tmp)-1],                  // not a temporary's name
 		".git-annex-tmp-content-SHA256E-s1--abc", // git-annex's, not ours
 		"d/old",
