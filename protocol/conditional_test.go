@@ -12,14 +12,7 @@ import (
 // TestConditionalRequests drives every request of the conditional draft and
 // its failure paths, without ASYNC.
 func TestConditionalRequests(t *testing.T) {
-	type tc struct {
-		name  string
-		setup func(f *funcs)
-		send  []string
-		want  []string
-		calls []string // nil: don't check
-	}
-	tests := []tc{
+	tests := []sessionCase{
 		{name: "store, nothing expected",
 			send:  []string{"LOCATION dir/two  spaces.txt ", "NOTHINGEXPECTED", "STOREEXPORTEXPECTED " + key1 + " .git/annex/objects/a b"},
 			want:  []string{"STORE-SUCCESS " + key1 + " cid of " + key1},
@@ -164,24 +157,7 @@ func TestConditionalRequests(t *testing.T) {
 				"PREPARE-SUCCESS"},
 			calls: []string{"Prepare "}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r, f := newWithImport()
-			if tt.setup != nil {
-				tt.setup(f)
-			}
-			p := startPeer(t, r, protocol.Options{DisableAsync: true})
-			p.handshake(offer2023, "INFO GETGITREMOTENAME")
-			p.send(tt.send...)
-			p.expect(tt.want...)
-			if err := p.end(); err != nil {
-				t.Fatalf("Serve: %v", err)
-			}
-			if got := f.recorded(); tt.calls != nil && !slices.Equal(got, tt.calls) {
-				t.Errorf("handler calls = %q, want %q", got, tt.calls)
-			}
-		})
-	}
+	runSessionCases(t, newWithImportRemote, offer2023, tests)
 }
 
 // Without ConditionalExporter the draft's requests get UNSUPPORTED-REQUEST,

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -458,3 +459,48 @@ func (r withImport) RemoveExportDirectoryWhenEmpty(ctx context.Context, a *proto
 	}
 	return nil
 }
+
+// converse plays one session without ASYNC: the handshake, then send, the
+// replies in want, and the end of input; then it checks the handler calls
+// against calls, unless calls is nil.
+func converse(t *testing.T, r protocol.Remote, f *funcs, offer string, send, want, calls []string) {
+	t.Helper()
+	p := startPeer(t, r, protocol.Options{DisableAsync: true})
+	p.handshake(offer, "INFO GETGITREMOTENAME")
+	p.send(send...)
+	p.expect(want...)
+	if err := p.end(); err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+	if got := f.recorded(); calls != nil && !slices.Equal(got, calls) {
+		t.Errorf("handler calls = %q, want %q", got, calls)
+	}
+}
+
+// sessionCase is one row of a table of sessions: setup adjusts the remote's
+// handlers, send follows the handshake, want are the replies, and calls
+// the handler calls (nil: not checked).
+type sessionCase struct {
+	name  string
+	setup func(f *funcs)
+	send  []string
+	want  []string
+	calls []string
+}
+
+// runSessionCases plays each case, without ASYNC, against a fresh remote
+// from newRemote.
+func runSessionCases(t *testing.T, newRemote func() (protocol.Remote, *funcs), offer string, cases []sessionCase) {
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			r, f := newRemote()
+			if tt.setup != nil {
+				tt.setup(f)
+			}
+			converse(t, r, f, offer, tt.send, tt.want, tt.calls)
+		})
+	}
+}
+
+func newFullRemote() (protocol.Remote, *funcs)       { return newFull() }
+func newWithImportRemote() (protocol.Remote, *funcs) { return newWithImport() }

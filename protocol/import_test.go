@@ -35,14 +35,7 @@ func emitAll(entries ...[3]string) func(context.Context, *protocol.Annex, func(i
 // TestImportRequests drives every import request and its failure paths
 // through a remote implementing everything, without ASYNC.
 func TestImportRequests(t *testing.T) {
-	type tc struct {
-		name  string
-		setup func(f *funcs)
-		send  []string
-		want  []string
-		calls []string // nil: don't check
-	}
-	tests := []tc{
+	tests := []sessionCase{
 		{name: "importsupported", send: []string{"IMPORTSUPPORTED"}, want: []string{"IMPORTSUPPORTED-SUCCESS"}, calls: []string{}},
 		{name: "listing",
 			setup: func(f *funcs) {
@@ -197,24 +190,7 @@ func TestImportRequests(t *testing.T) {
 				"PREPARE-SUCCESS"},
 			calls: []string{"Prepare "}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r, f := newWithImport()
-			if tt.setup != nil {
-				tt.setup(f)
-			}
-			p := startPeer(t, r, protocol.Options{DisableAsync: true})
-			p.handshake(offer2023, "INFO GETGITREMOTENAME")
-			p.send(tt.send...)
-			p.expect(tt.want...)
-			if err := p.end(); err != nil {
-				t.Fatalf("Serve: %v", err)
-			}
-			if got := f.recorded(); tt.calls != nil && !slices.Equal(got, tt.calls) {
-				t.Errorf("handler calls = %q, want %q", got, tt.calls)
-			}
-		})
-	}
+	runSessionCases(t, newWithImportRemote, offer2023, tests)
 }
 
 // Without Importer and ImportKeyer nothing of import is offered, and IMPORT

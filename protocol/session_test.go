@@ -102,14 +102,7 @@ var errBoom = errors.New("boom: it broke")
 // TestRequests drives every request through a remote implementing all
 // interfaces and checks the exact replies and the arguments handlers got.
 func TestRequests(t *testing.T) {
-	type tc struct {
-		name  string
-		setup func(f *funcs)
-		send  []string
-		want  []string
-		calls []string // nil: don't check
-	}
-	tests := []tc{
+	tests := []sessionCase{
 		{name: "initremote", send: []string{"INITREMOTE"}, want: []string{"INITREMOTE-SUCCESS"}, calls: []string{"InitRemote "}},
 		{name: "initremote failure",
 			setup: func(f *funcs) { f.initRemote = func(context.Context, *protocol.Annex) error { return errBoom } },
@@ -238,24 +231,7 @@ func TestRequests(t *testing.T) {
 			want:  []string{"CHECKPRESENT-SUCCESS " + key1},
 			calls: []string{"CheckPresentExport caf\xe9 %[x]\r|" + key1}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r, f := newFull()
-			if tt.setup != nil {
-				tt.setup(f)
-			}
-			p := startPeer(t, r, protocol.Options{DisableAsync: true})
-			p.handshake(offer2023, "INFO GETGITREMOTENAME")
-			p.send(tt.send...)
-			p.expect(tt.want...)
-			if err := p.end(); err != nil {
-				t.Fatalf("Serve: %v", err)
-			}
-			if tt.calls != nil && !slices.Equal(f.recorded(), tt.calls) {
-				t.Errorf("handler calls = %q, want %q", f.recorded(), tt.calls)
-			}
-		})
-	}
+	runSessionCases(t, newFullRemote, offer2023, tests)
 }
 
 // A remote that implements only Remote offers nothing else.
@@ -289,17 +265,11 @@ func TestCoreOnlyRemote(t *testing.T) {
 
 func TestUnknownRequests(t *testing.T) {
 	r, f := newFull()
-	p := startPeer(t, r, protocol.Options{DisableAsync: true})
-	p.handshake(offer2026, "INFO GETGITREMOTENAME")
-	p.send("GETORDERED", "CLAIMURL http://example.com/x y", "", "prepare", "J 1 PREPARE", "PREPARE")
-	p.expect("UNSUPPORTED-REQUEST", "UNSUPPORTED-REQUEST", "UNSUPPORTED-REQUEST", "UNSUPPORTED-REQUEST",
-		"UNSUPPORTED-REQUEST", "PREPARE-SUCCESS")
-	if err := p.end(); err != nil {
-		t.Fatal(err)
-	}
-	if c := f.recorded(); !slices.Equal(c, []string{"Prepare "}) {
-		t.Errorf("calls = %q", c)
-	}
+	converse(t, r, f, offer2026,
+		[]string{"GETORDERED", "CLAIMURL http://example.com/x y", "", "prepare", "J 1 PREPARE", "PREPARE"},
+		[]string{"UNSUPPORTED-REQUEST", "UNSUPPORTED-REQUEST", "UNSUPPORTED-REQUEST", "UNSUPPORTED-REQUEST",
+			"UNSUPPORTED-REQUEST", "PREPARE-SUCCESS"},
+		[]string{"Prepare "})
 }
 
 // A known request with parameters that do not fit gets ERROR, and the
