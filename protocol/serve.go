@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -226,6 +227,10 @@ func (s *session) route(line string, rerr error) {
 	if setsName(m.word) {
 		s.lastName = j
 	}
+	// Let the job run on this thread now: the reader's next read blocks in
+	// a system call, and a job left waiting for another thread to steal
+	// it starts 50–100 µs later on a small VM (BENCHMARKS.md, round trips).
+	runtime.Gosched()
 }
 
 // continuesName reports whether a line read right after an EXPORT, IMPORT
