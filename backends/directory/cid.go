@@ -9,14 +9,23 @@ import (
 
 // stamp is the size and mtime part of a CID: "<size>.<mtime ns>" in hex.
 func stamp(st *unix.Stat_t) string {
+	var buf [40]byte
+	return string(appendStamp(buf[:0], st))
+}
+
+func appendStamp(buf []byte, st *unix.Stat_t) []byte {
 	mtime := st.Mtim.Sec*1e9 + st.Mtim.Nsec
-	return strconv.FormatInt(st.Size, 16) + "." + strconv.FormatInt(mtime, 16)
+	buf = strconv.AppendInt(buf, st.Size, 16)
+	buf = append(buf, '.')
+	return strconv.AppendInt(buf, mtime, 16)
 }
 
 // cid identifies the content st describes (format in the package doc).
 func (b *Backend) cid(st *unix.Stat_t) backends.CID {
-	if b.opts.IgnoreInodes {
-		return backends.CID(stamp(st))
+	var buf [60]byte
+	cid := buf[:0]
+	if !b.opts.IgnoreInodes {
+		cid = append(strconv.AppendUint(cid, st.Ino, 16), '.')
 	}
-	return backends.CID(strconv.FormatUint(st.Ino, 16) + "." + stamp(st))
+	return backends.CID(appendStamp(cid, st))
 }

@@ -22,11 +22,13 @@ const (
 )
 
 // dir is an open directory below the root. Its methods take single name
-// components, so no lookup they do can leave it.
+// components, so no lookup they do can leave it. It holds a bare
+// descriptor: an os.File costs several fcntl calls and a failed epoll
+// registration per open, which most operations never use.
 type dir struct {
-	f    *os.File
-	fd   int
-	name string // below the root, "" for the root; for messages
+	fd      int
+	name    string   // below the root, "" for the root; for messages
+	entries *os.File // reads entries, made on first need; then owns fd
 }
 
 // split returns the directory part of a name ("" at the top) and its last
@@ -39,8 +41,17 @@ func split(name string) (dirName, base string) {
 	return name[:i], name[i+1:]
 }
 
-// openDir opens the directory name ("" for the root) through the root.
+// openDir opens the directory name ("" for the root) below the root.
 func (b *Backend) openDir(name string) (*dir, error) {
+	fd, err := b.openPlain(name)
+	if err == nil {
+		return &dir{fd: fd, name: name}, nil
+	}
+	if errors.Is(err, unix.ENOENT) {
+		return nil, &fs.PathError{Op: "openat", Path: name, Err: err}
+	}
+	// A symbolic link on the way, or anything unusual: os.Root resolves it
+	// (within the root) and words the error.
 	p := name
 	if p == "" {
 		p = "."
@@ -49,7 +60,43 @@ func (b *Backend) openDir(name string) (*dir, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &dir{f: f, fd: int(f.Fd()), name: name}, nil
+	return &dir{fd: int(f.Fd()), name: name, entries: f}, nil
+}
+
+// openPlain opens the directory name the common way: the root by its path,
+// checked to be the directory opened as the root, then one real directory
+// (no symbolic link) per component. Any failure but a missing component
+// leaves the case to os.Root.
+func (b *Backend) openPlain(name string) (int, error) {
+	fd, err := unix.Open(b.path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, errMoved
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || !sameFile(&st, b.rootInfo) {
+		unix.Close(fd)
+		return -1, errMoved
+	}
+	for name != "" {
+		var part string
+		part, name, _ = strings.Cut(name, "/")
+		sub, err := unix.Openat(fd, part, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		unix.Close(fd)
+		if err != nil {
+			return -1, err
+		}
+		fd = sub
+	}
+	return fd, nil
+}
+
+// errMoved: the root's path no longer leads to the root, or not now.
+var errMoved = errors.New("the root's path leads elsewhere")
+
+// sameFile reports whether st describes the file fi does.
+func sameFile(st *unix.Stat_t, fi fs.FileInfo) bool {
+	sys, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && uint64(sys.Dev) == uint64(st.Dev) && uint64(sys.Ino) == uint64(st.Ino)
 }
 
 // makeDir opens the directory name, creating what is missing of it; created
@@ -66,6 +113,10 @@ func (b *Backend) makeDir(name string) (d *dir, created []string, err error) {
 }
 
 func (b *Backend) makeDirOnce(name string) (d *dir, created []string, err error) {
+	// Most stores go where the directory already is: one open, no mkdir.
+	if d, err := b.openDir(name); !errors.Is(err, fs.ErrNotExist) {
+		return d, nil, err
+	}
 	if name != "" {
 		for i := 0; i <= len(name); i++ {
 			if i < len(name) && name[i] != '/' {
@@ -118,7 +169,22 @@ func (b *Backend) prune(name string) {
 	}
 }
 
-func (d *dir) close() { d.f.Close() }
+func (d *dir) close() {
+	if d.entries != nil {
+		d.entries.Close()
+		return
+	}
+	unix.Close(d.fd)
+}
+
+// readDir reads up to n of the directory's entries (all of them when
+// n <= 0), as [os.File.ReadDir] does.
+func (d *dir) readDir(n int) ([]fs.DirEntry, error) {
+	if d.entries == nil {
+		d.entries = os.NewFile(uintptr(d.fd), d.name)
+	}
+	return d.entries.ReadDir(n)
+}
 
 func (d *dir) path(base string) string { return path.Join(d.name, base) }
 
@@ -208,26 +274,39 @@ func (d *dir) lstat(base string) (unix.Stat_t, error) {
 // refused as not regular files.
 func (d *dir) openFile(base string) (*os.File, unix.Stat_t, error) {
 	st, err := d.lstat(base)
+	if err == nil {
+		err = d.regular(base, &st)
+	}
 	if err != nil {
 		return nil, st, err
 	}
-	if err := d.regular(base, &st); err != nil {
+	fd, err := d.openLooked(base, &st)
+	if err != nil {
 		return nil, st, err
 	}
-	fd, err := unix.Openat(d.fd, base, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, st, d.pathError("open", base, err)
-	}
-	if err = unix.Fstat(fd, &st); err == nil {
-		if err = d.regular(base, &st); err == nil {
-			err = unix.SetNonblock(fd, false)
-		}
-	}
-	if err != nil {
+	if err := unix.SetNonblock(fd, false); err != nil {
 		unix.Close(fd)
 		return nil, st, d.pathError("open", base, err)
 	}
 	return os.NewFile(uintptr(fd), d.path(base)), st, nil
+}
+
+// openLooked opens base, which an lstat found to be a regular file, and
+// updates st to what it opened: still a regular file, or it fails. The
+// descriptor is non-blocking.
+func (d *dir) openLooked(base string, st *unix.Stat_t) (int, error) {
+	fd, err := unix.Openat(d.fd, base, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, d.pathError("open", base, err)
+	}
+	if err = unix.Fstat(fd, st); err == nil {
+		err = d.regular(base, st)
+	}
+	if err != nil {
+		unix.Close(fd)
+		return -1, d.pathError("open", base, err)
+	}
+	return fd, nil
 }
 
 // errNotRegular: something other than a file or directory is in the way.

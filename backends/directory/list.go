@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"io/fs"
-	"os"
 	"strings"
 
 	"github.com/exporttree/git-annex-remote-exporttree/backends"
@@ -59,7 +58,7 @@ func (b *Backend) List(ctx context.Context, prefix string, fn func(backends.Info
 // and into reserved ones only when skipReserved is false.
 func (b *Backend) walk(ctx context.Context, d *dir, visit func(d *dir, base string) error, skipReserved bool) error {
 	for {
-		entries, err := d.f.ReadDir(readBatch)
+		entries, err := d.readDir(readBatch)
 		for _, e := range entries {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -102,6 +101,5 @@ func (d *dir) subdir(base string) (*dir, error) {
 	if err != nil {
 		return nil, d.pathError("open", base, err)
 	}
-	name := d.path(base)
-	return &dir{f: os.NewFile(uintptr(fd), name), fd: fd, name: name}, nil
+	return &dir{fd: fd, name: d.path(base)}, nil
 }

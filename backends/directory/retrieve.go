@@ -66,9 +66,19 @@ func (b *Backend) Stat(ctx context.Context, name string) (backends.Info, error) 
 }
 
 // describe returns what the regular file base holds, with its label when
-// the file can be opened to read it.
+// the file can be read.
 func (b *Backend) describe(d *dir, base string) (backends.Info, error) {
-	f, st, err := d.openFile(base)
+	st, err := d.lstat(base)
+	if err == nil {
+		err = d.regular(base, &st)
+	}
+	if err != nil {
+		return backends.Info{}, err
+	}
+	if label, ok := readLabelAt(d.fd, base, &st); ok {
+		return backends.Info{Size: st.Size, CID: b.cid(&st), Label: label}, nil
+	}
+	fd, err := d.openLooked(base, &st)
 	if err != nil {
 		// An unreadable file still has a size and a CID.
 		if st, lerr := d.lstat(base); lerr == nil && d.regular(base, &st) == nil {
@@ -76,6 +86,6 @@ func (b *Backend) describe(d *dir, base string) (backends.Info, error) {
 		}
 		return backends.Info{}, err
 	}
-	defer f.Close()
-	return backends.Info{Size: st.Size, CID: b.cid(&st), Label: readLabel(int(f.Fd()), stamp(&st))}, nil
+	defer unix.Close(fd)
+	return backends.Info{Size: st.Size, CID: b.cid(&st), Label: readLabel(fd, stamp(&st))}, nil
 }

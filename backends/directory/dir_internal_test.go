@@ -1,0 +1,138 @@
+package directory
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/exporttree/git-annex-remote-exporttree/backends"
+	"golang.org/x/sys/unix"
+)
+
+// Stat reads labels without opening files where the kernel has getxattrat
+// and by opening them elsewhere; both ways say the same.
+func TestStatWithAndWithoutGetxattrat(t *testing.T) {
+	root := t.TempDir()
+	long := strings.Repeat("k", 600) // longer than the first read's buffer
+	plantLabeled(t, root, "labelled", "SHA256E-s8--k")
+	plantLabeled(t, root, "d/long", long)
+	plantLabeled(t, root, "stale", "SHA256E-s5--k")
+	// Modified by another program: the label no longer applies.
+	later := time.Now().Add(time.Hour)
+	if err := os.Chtimes(filepath.Join(root, "stale"), later, later); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "plain"), []byte("plain"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(root, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	labels := b.RecordsLabels()
+	want := map[string]string{"labelled": "SHA256E-s8--k", "d/long": long, "stale": "", "plain": ""}
+
+	defer noGetxattrat.Store(noGetxattrat.Load())
+	infos := map[bool]map[string]backends.Info{}
+	for _, fallback := range []bool{false, true} {
+		noGetxattrat.Store(fallback)
+		infos[fallback] = map[string]backends.Info{}
+		for name, label := range want {
+			info, err := b.Stat(t.Context(), name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !labels {
+				label = ""
+			}
+			if info.Label != label {
+				t.Errorf("fallback %v: %s has label %q, want %q", fallback, name, info.Label, label)
+			}
+			infos[fallback][name] = info
+		}
+		if !fallback && noGetxattrat.Load() {
+			t.Log("this kernel lacks getxattrat(2): both runs took the fallback")
+		}
+	}
+	for name := range want {
+		if !reflect.DeepEqual(infos[false][name], infos[true][name]) {
+			t.Errorf("%s: %+v with getxattrat, %+v without", name, infos[false][name], infos[true][name])
+		}
+	}
+}
+
+// ino returns the inode number of the open directory d.
+func ino(t *testing.T, d *dir) uint64 {
+	t.Helper()
+	var st unix.Stat_t
+	if err := unix.Fstat(d.fd, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Ino
+}
+
+func lstatIno(t *testing.T, p string) uint64 {
+	t.Helper()
+	var st unix.Stat_t
+	if err := unix.Lstat(p, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Ino
+}
+
+// openDir opens the directory opened as the root even when its path now
+// leads elsewhere, and follows a symbolic link that stays within the
+// root, as os.Root does.
+func TestOpenDirAsRootDoes(t *testing.T) {
+	parent := t.TempDir()
+	root := filepath.Join(parent, "root")
+	if err := os.MkdirAll(filepath.Join(root, "real", "sub"), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("real", filepath.Join(root, "alias")); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(root, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	for name, target := range map[string]string{"": "", "real/sub": "real/sub", "alias": "real", "alias/sub": "real/sub"} {
+		d, err := b.openDir(name)
+		if err != nil {
+			t.Fatalf("openDir(%q): %v", name, err)
+		}
+		if got, want := ino(t, d), lstatIno(t, filepath.Join(root, target)); got != want {
+			t.Errorf("openDir(%q) opened inode %d, want %d (%s)", name, got, want, target)
+		}
+		d.close()
+	}
+
+	rootIno := lstatIno(t, root)
+	if err := os.Rename(root, root+".moved"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "real"), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	d, err := b.openDir("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.close()
+	if got := ino(t, d); got != rootIno {
+		t.Errorf("after the move, openDir(\"\") opened inode %d, want the root's, %d", got, rootIno)
+	}
+	sub, err := b.openDir("real")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.close()
+	if got, want := ino(t, sub), lstatIno(t, filepath.Join(root+".moved", "real")); got != want {
+		t.Errorf("after the move, openDir(\"real\") opened inode %d, want %d", got, want)
+	}
+}
