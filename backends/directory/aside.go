@@ -22,6 +22,7 @@ import (
 // and an aside file is kept. Names too long to carry base get only the
 // random part, and are kept for a person to look at.
 type aside struct {
+	b    *Backend
 	d    *dir
 	base string // the name it came from
 	name string // its name now
@@ -69,6 +70,9 @@ func (b *Backend) moveAside(op, name string, d *dir, base string, want backends.
 	if err != nil {
 		return nil, b.absentIsConflict(op, name, want, err)
 	}
+	if err := b.live(); err != nil {
+		return nil, err
+	}
 	lock, err := d.lockFile(base)
 	if errors.Is(err, unix.EWOULDBLOCK) {
 		return nil, backends.Errorf(op, name, backends.ErrConflict, "another operation of this program is acting on it")
@@ -76,7 +80,7 @@ func (b *Backend) moveAside(op, name string, d *dir, base string, want backends.
 	if err != nil {
 		return nil, b.absentIsConflict(op, name, want, err)
 	}
-	a := &aside{d: d, base: base, name: asideName(asidePrefix, randomHex(), base), lock: lock}
+	a := &aside{b: b, d: d, base: base, name: asideName(asidePrefix, randomHex(), base), lock: lock}
 	if err := renameNoReplace(d, base, d, a.name); err != nil {
 		a.release()
 		return nil, b.absentIsConflict(op, name, want, err)
@@ -120,7 +124,9 @@ func (a *aside) spend() error {
 // removed. One that cannot be removed is clutter, not a failure; the next
 // Sweep removes it.
 func (a *aside) discard() {
-	a.d.unlink(a.name)
+	if err := a.d.unlink(a.name); err != nil {
+		a.b.leftBehind()
+	}
 	a.release()
 }
 

@@ -38,6 +38,7 @@ func TestSweepRecoversAsideFiles(t *testing.T) {
 	// A live operation's file is not touched.
 	unlock := lock(t, plant(t, root, aside("live.txt"), 0))
 	defer unlock()
+	deadWriter(t, root)
 
 	if err := b.Sweep(t.Context()); err != nil {
 		t.Fatal(err)

@@ -5,8 +5,10 @@
 //
 // # Confinement
 //
-// Every path is resolved through an [os.Root], so no name, and no symbolic
-// link planted in the tree, reaches outside the root: such names are
+// Every path is resolved below the root one real directory at a time
+// (O_NOFOLLOW), or through an [os.Root] where a symbolic link is on the way,
+// so no name, and no symbolic link planted in the tree, reaches outside the
+// root: such names are
 // refused with [backends.ErrRefused]. Symbolic links are never listed, and a
 // name whose last component is one is refused rather than followed.
 // Operations on a single directory entry (create, rename, link, unlink) use
@@ -29,7 +31,8 @@
 // store is live, records the label, fsyncs it, renames it into place and
 // fsyncs the directory. Temporaries are reserved names (see
 // [backends.Reserved]): never listed, and never the name of an exported file.
-// [Backend.Sweep] removes those that crashed processes left.
+// [Backend.Sweep] removes those that crashed processes left; it walks the
+// tree only after a writer died (see session.go).
 //
 // # Conditions
 //
@@ -59,6 +62,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/exporttree/git-annex-remote-exporttree/backends"
 )
 
@@ -86,9 +91,8 @@ type Backend struct {
 	opts     Options
 	// escapes is the error os.Root gives for a path that leads outside.
 	escapes error
-	// labels says whether the filesystem keeps user extended attributes,
-	// where labels are recorded (see probe).
-	labels bool
+	// session announces this process as a writer (see session.go).
+	session session
 }
 
 // Open returns a Backend storing below the directory at path, which must
@@ -138,31 +142,30 @@ func escapeError(root *os.Root) error {
 	return errors.New("unreachable: no escape error") // matches nothing
 }
 
-// probe checks the root is writable by creating and removing a temporary,
-// and whether labels can be recorded on its files.
+// probe checks the root is writable. It writes nothing: a file made here
+// would be left behind by a process killed at once, and only writers'
+// leftovers are swept (see session.go).
 func (b *Backend) probe() error {
-	d, err := b.openDir("")
-	if err != nil {
-		return err
-	}
-	defer d.close()
-	f, name, err := d.createTemp(tmpPrefix)
-	if err != nil {
-		return err
-	}
-	fd := int(f.Fd())
-	b.labels = setLabel(fd, "probe", "probe") == nil && readLabel(fd, "probe") == "probe"
-	f.Close()
-	return d.unlink(name)
+	return unix.Faccessat(unix.AT_FDCWD, b.path, unix.W_OK, unix.AT_EACCESS)
 }
 
 // RecordsLabels reports whether this directory's filesystem keeps the
 // labels Store records (user extended attributes); see
-// [backends.LabelRecorder].
-func (b *Backend) RecordsLabels() bool { return b.labels }
+// [backends.LabelRecorder]. Only a writer asks, so it is tried on the
+// session file, which it makes if need be.
+func (b *Backend) RecordsLabels() bool {
+	if b.live() != nil {
+		return false
+	}
+	b.session.mu.Lock()
+	defer b.session.mu.Unlock()
+	return b.session.labels
+}
 
-// Close releases the root directory.
+// Close ends this process's session (see session.go) and releases the root
+// directory. Every operation must have returned.
 func (b *Backend) Close() error {
+	b.endSession()
 	return b.root.Close()
 }
 

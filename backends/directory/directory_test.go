@@ -102,7 +102,9 @@ func (h *harness) Entries(ctx context.Context) ([]string, error) {
 	return entries(h.root)
 }
 
-// entries lists everything below root, directories with a trailing '/'.
+// entries lists everything below root, directories with a trailing '/',
+// but for the live directory of open backends (TestSessionEndsAtClose
+// checks that it goes).
 func entries(root string) ([]string, error) {
 	var names []string
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -110,6 +112,9 @@ func entries(root string) ([]string, error) {
 			return err
 		}
 		rel, err := filepath.Rel(root, p)
+		if rel == directory.LiveDir {
+			return fs.SkipDir
+		}
 		if d.IsDir() {
 			rel += "/"
 		}
@@ -386,10 +391,18 @@ func lock(t *testing.T, p string) (unlock func()) {
 	return func() { f.Close() }
 }
 
+// deadWriter leaves the session file of a writer that died (see
+// session.go): the next Sweep walks the tree.
+func deadWriter(t *testing.T, root string) {
+	t.Helper()
+	plant(t, root, directory.LiveDir+"/.git-annex-exporttree-session-"+strings.Repeat("0", 32), 0)
+}
+
 func TestSweep(t *testing.T) {
 	root := t.TempDir()
 	b := open(t, root, directory.Options{})
 	ctx := t.Context()
+	deadWriter(t, root)
 	const tmp = ".git-annex-exporttree-tmp-"
 	dead := []string{tmp + "dead", "d/e/" + tmp + "dead", ".git-annex-exporttree-keys/" + tmp + "dead"}
 	for _, name := range dead {
@@ -415,10 +428,64 @@ func TestSweep(t *testing.T) {
 	want := append(slices.Clone(kept), "d/")
 	wantEntries(t, root, append(want, "d/"+tmp+"live")...)
 	unlock()
+	deadWriter(t, root)
 	if err := b.Sweep(ctx); err != nil {
 		t.Fatal(err)
 	}
 	wantEntries(t, root, want...)
+}
+
+// Without a dead writer's session file Sweep does not walk the tree: what it
+// would sweep stays. A live writer's session file does not make it walk
+// either; a dead one's does, and goes.
+func TestSweepWalksOnlyAfterAWriterDied(t *testing.T) {
+	root := t.TempDir()
+	b := open(t, root, directory.Options{})
+	ctx := t.Context()
+	leftover := "d/.git-annex-exporttree-tmp-" + strings.Repeat("1", 32)
+	plant(t, root, leftover, time.Hour)
+	live := plant(t, root, directory.LiveDir+"/.git-annex-exporttree-session-"+strings.Repeat("2", 32), 0)
+	unlock := lock(t, live)
+	if err := b.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wantEntries(t, root, "d/", leftover)
+	unlock() // that writer dies
+	if err := b.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wantEntries(t, root)
+	if _, err := os.Stat(live); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the dead writer's session file is still there: %v", err)
+	}
+}
+
+// A writer's session file exists from its first store until Close, which
+// removes it and the live directory; a reader never makes one.
+func TestSessionEndsAtClose(t *testing.T) {
+	root := t.TempDir()
+	live := filepath.Join(root, directory.LiveDir)
+	b, err := directory.Open(root, directory.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Stat(t.Context(), "f"); !errors.Is(err, backends.ErrNotFound) {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(live); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a reader made the live directory: %v", err)
+	}
+	store(t, b, "f", "data")
+	sessions, err := os.ReadDir(live)
+	if err != nil || len(sessions) != 1 {
+		t.Fatalf("after a store the live directory holds %v, %v; want one session file", sessions, err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(live); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the live directory outlived Close: %v", err)
+	}
 }
 
 // gate is a reader that yields half, then blocks until released.

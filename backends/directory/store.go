@@ -30,6 +30,9 @@ func (b *Backend) Store(ctx context.Context, name string, r io.Reader, opts back
 const createAttempts = 5
 
 func (b *Backend) store(ctx context.Context, name string, r io.Reader, opts backends.StoreOptions) (cid backends.CID, err error) {
+	if err := b.live(); err != nil {
+		return "", err
+	}
 	dirName, base := split(name)
 	var (
 		d       *dir
@@ -59,7 +62,9 @@ func (b *Backend) store(ctx context.Context, name string, r io.Reader, opts back
 	committed := false
 	defer func() {
 		if !committed {
-			d.unlink(tmpName)
+			if d.unlink(tmpName) != nil {
+				b.leftBehind()
+			}
 			b.removeCreated(created)
 		}
 		tmp.Close() // after the rename: the flock guards the temporary until then

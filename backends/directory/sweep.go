@@ -15,10 +15,35 @@ import (
 // it), and recovers the aside files of conditional operations (see
 // aside.go): content goes back under its name, or is deleted when what
 // replaced it is in place.
+//
+// It walks the tree only when a writer died (see session.go).
 func (b *Backend) Sweep(ctx context.Context) error {
 	if err := b.reachable("sweep", ""); err != nil {
 		return err
 	}
+	dead, names, err := b.deadSessions()
+	if err != nil {
+		return b.fail("sweep", LiveDir, err)
+	}
+	defer closeAll(dead) // after their files are gone: nobody takes them meanwhile
+	if len(dead) == 0 {
+		// A writer killed before it made its session file leaves the
+		// live directory empty.
+		b.removeEmptyDir(LiveDir)
+		return nil
+	}
+	if err := b.sweepTree(ctx); err != nil {
+		return err
+	}
+	if err := b.endDeadSessions(names); err != nil {
+		return b.fail("sweep", LiveDir, err)
+	}
+	b.removeEmptyDir(LiveDir) // unless others live
+	return nil
+}
+
+// sweepTree walks the whole tree for leftovers.
+func (b *Backend) sweepTree(ctx context.Context) error {
 	d, err := b.openDir("")
 	if err != nil {
 		return b.fail("sweep", "", err)
