@@ -13,6 +13,10 @@ import (
 	"github.com/minio/minio-go/v7"
 )
 
+// statusCanceled is nginx's "client closed request", which MinIO answers
+// when it drops a request as canceled (minio-go retries it).
+const statusCanceled = 499
+
 // classify turns a minio-go or transport error into a [*backends.Error]
 // of the right class. Context cancellation passes through untouched.
 func classify(op, name string, err error) error {
@@ -27,8 +31,15 @@ func classify(op, name string, err error) error {
 		return err // classified already
 	}
 	var resp minio.ErrorResponse
-	if errors.As(err, &resp) && resp.Code == "NoSuchBucket" {
+	switch {
+	case !errors.As(err, &resp):
+	case resp.Code == "NoSuchBucket":
 		err = fmt.Errorf("bucket %q is gone: %w", resp.BucketName, err)
+	case resp.StatusCode == statusCanceled:
+		// MinIO's answer, without a body, to a request whose context on
+		// the server ended before it was handled; minio-go's message is
+		// the bare status. Our context was live, or err would be it.
+		err = fmt.Errorf("the server dropped the request as canceled (HTTP 499), though this client had not canceled it: %w", err)
 	}
 	return &backends.Error{Op: op, Name: name, Class: classOf(err), Err: err}
 }
@@ -57,7 +68,7 @@ func classOf(err error) error {
 		switch resp.StatusCode {
 		case 403:
 			return backends.ErrRefused
-		case 502, 503, 504:
+		case statusCanceled, 502, 503, 504:
 			return backends.ErrUnreachable
 		}
 		return nil

@@ -42,7 +42,8 @@ func isHead(r *http.Request) bool { return r.Method == "HEAD" }
 // faulty answers the first n requests that match with an S3 error of the
 // given status and code, without passing them on (after reading their
 // body, as a server would), then passes everything through. n < 0 fails
-// them all.
+// them all. An empty code sends no body, as MinIO answers HEAD requests
+// and the 499 of a request it drops as canceled.
 type faulty struct {
 	next   http.RoundTripper
 	match  func(*http.Request) bool
@@ -73,13 +74,17 @@ func (f *faulty) RoundTrip(r *http.Request) (*http.Response, error) {
 		r.Body.Close()
 	}
 	body := ""
-	if r.Method != "HEAD" {
+	if r.Method != "HEAD" && f.code != "" {
 		body = fmt.Sprintf(`<?xml version="1.0" encoding="UTF-8"?>`+
 			`<Error><Code>%s</Code><Message>injected %s</Message><Resource>%s</Resource><RequestId>fault</RequestId></Error>`,
 			f.code, f.code, r.URL.Path)
 	}
+	text := http.StatusText(f.status)
+	if text == "" {
+		text = fmt.Sprintf("status code %d", f.status) // as Go's server words it
+	}
 	return &http.Response{
-		Status:        fmt.Sprintf("%d %s", f.status, http.StatusText(f.status)),
+		Status:        fmt.Sprintf("%d %s", f.status, text),
 		StatusCode:    f.status,
 		Proto:         "HTTP/1.1",
 		ProtoMajor:    1,
@@ -97,9 +102,10 @@ func (f *faulty) count() int {
 	return f.matched
 }
 
-// Throttling (503 SlowDown) and internal errors (500) are retried by
-// minio-go, on every request of a store: bodies are in memory. Progress
-// counts a body sent twice once.
+// Throttling (503 SlowDown), internal errors (500) and requests the server
+// dropped as canceled (499) are retried by minio-go, on every request of a
+// store, conditional or not: bodies are in memory. Progress counts a body
+// sent twice once.
 func TestRetriedAnswers(t *testing.T) {
 	data := bytes.Repeat([]byte("0123456789abcdef"), (12<<20)/16) // three parts
 	for _, tc := range []struct {
@@ -115,13 +121,18 @@ func TestRetriedAnswers(t *testing.T) {
 		{"parts", isPart, len(data), 500, "InternalError"},
 		{"completion", isComplete, len(data), 503, "SlowDown"},
 		{"HEAD", isHead, 1000, 503, ""},
+		// MinIO drops a request whose context ended before it was
+		// handled with a bare 499 (handler-api.go, maxClients).
+		{"single PUT", isPut, 1000, 499, ""},
+		{"parts", isPart, len(data), 499, ""},
+		{"completion", isComplete, len(data), 499, ""},
 	} {
 		t.Run(fmt.Sprintf("%s %d", tc.what, tc.status), func(t *testing.T) {
 			h := newHarness(t, false, "")
 			f := &faulty{next: transport(t), match: tc.match, status: tc.status, code: tc.code, n: 2}
 			b := h.open(t, func(cfg *s3.Config) { cfg.Transport = f })
 			var log progressLog
-			cid, err := b.Store(t.Context(), "f", bytes.NewReader(data[:tc.size]), backends.StoreOptions{Size: int64(tc.size), Progress: log.report})
+			cid, err := b.Store(t.Context(), "f", bytes.NewReader(data[:tc.size]), backends.StoreOptions{Size: int64(tc.size), Progress: log.report, If: backends.NothingThere})
 			if err != nil {
 				t.Fatalf("Store: %v", err)
 			}
@@ -142,7 +153,8 @@ func TestRetriedAnswers(t *testing.T) {
 }
 
 // When the faults persist, the store fails with the server's reason after
-// MaxRetries tries, and leaves nothing.
+// MaxRetries tries, and leaves nothing; once they stop, the same
+// conditional store (git-annex's retry) succeeds.
 func TestPersistentFaults(t *testing.T) {
 	data := make([]byte, 12<<20)
 	for _, tc := range []struct {
@@ -152,16 +164,20 @@ func TestPersistentFaults(t *testing.T) {
 		status int
 		code   string
 		class  error
+		reason string
 	}{
-		{"single PUT", isPut, 1000, 503, "SlowDown", backends.ErrUnreachable},
-		{"parts", isPart, len(data), 503, "SlowDown", backends.ErrUnreachable},
-		{"completion", isComplete, len(data), 500, "InternalError", nil},
+		{"single PUT", isPut, 1000, 503, "SlowDown", backends.ErrUnreachable, "injected SlowDown"},
+		{"parts", isPart, len(data), 503, "SlowDown", backends.ErrUnreachable, "injected SlowDown"},
+		{"completion", isComplete, len(data), 500, "InternalError", nil, "injected InternalError"},
+		{"single PUT", isPut, 1000, 499, "", backends.ErrUnreachable, "dropped the request as canceled (HTTP 499)"},
+		{"parts", isPart, len(data), 499, "", backends.ErrUnreachable, "dropped the request as canceled (HTTP 499)"},
 	} {
 		t.Run(fmt.Sprintf("%s %d", tc.what, tc.status), func(t *testing.T) {
 			h := newHarness(t, false, "")
 			f := &faulty{next: transport(t), match: tc.match, status: tc.status, code: tc.code, n: -1}
 			b := h.open(t, func(cfg *s3.Config) { cfg.Transport, cfg.MaxRetries, cfg.Parallelism = f, 3, 1 })
-			_, err := b.Store(t.Context(), "f", bytes.NewReader(data[:tc.size]), backends.StoreOptions{Size: int64(tc.size)})
+			opts := backends.StoreOptions{Size: int64(tc.size), If: backends.NothingThere}
+			_, err := b.Store(t.Context(), "f", bytes.NewReader(data[:tc.size]), opts)
 			if err == nil {
 				t.Fatal("Store succeeded")
 			}
@@ -173,13 +189,22 @@ func TestPersistentFaults(t *testing.T) {
 					t.Errorf("error %v is of class %v", err, class)
 				}
 			}
-			if msg := err.Error(); !strings.Contains(msg, `"f"`) || !strings.Contains(msg, "injected "+tc.code) {
+			if msg := err.Error(); !strings.Contains(msg, `"f"`) || !strings.Contains(msg, tc.reason) {
 				t.Errorf("error %q lacks the name or the server's reason", msg)
 			}
 			if got := f.count(); got != 3 {
 				t.Errorf("%d matching requests, want 3 (MaxRetries)", got)
 			}
 			wantAbsent(t, b, "f")
+			h.wantNoUploads(t)
+
+			f.mu.Lock()
+			f.n = 0
+			f.mu.Unlock()
+			cid := store(t, b, "f", data[:tc.size], opts)
+			if got, gotCID := retrieve(t, b, "f"); !bytes.Equal(got, data[:tc.size]) || gotCID != cid {
+				t.Errorf("after the retried store, f holds other content (%s, stored %s)", gotCID, cid)
+			}
 			h.wantNoUploads(t)
 		})
 	}

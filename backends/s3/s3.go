@@ -18,9 +18,9 @@
 //
 // Every request body is held in memory (a store holds at most
 // [Config.Parallelism] parts of [Config.PartSize]), so minio-go retries
-// any request that fails on the way or is answered 500, 503 (SlowDown) and
-// the like, up to [Config.MaxRetries] times, before the error reaches the
-// caller. A bucket that disappears after [Open] makes every operation fail
+// any request that fails on the way or is answered 499 (dropped as
+// canceled), 500, 503 (SlowDown) and the like, up to [Config.MaxRetries]
+// times, before the error reaches the caller. A bucket that disappears after [Open] makes every operation fail
 // with [backends.ErrUnreachable], as an unmounted drive does: it never
 // reads as "every name is absent". (Except for Stat on servers that, like
 // AWS, answer a HEAD without a body, which says only "404": then the

@@ -19,7 +19,7 @@ import (
 // the completion succeeds, and a failed multipart upload is aborted (see
 // the package doc for when the server cannot be told). Every request body
 // is in memory, so minio-go retries any request that fails on the way or
-// with a retryable answer (500, 503 SlowDown, ...). opts.Progress learns
+// with a retryable answer (499, 500, 503 SlowDown, ...). opts.Progress learns
 // how many bytes the transport has sent, as it sends them.
 //
 // Conditions are checked by the server on that same request:
