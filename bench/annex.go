@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 )
 
 // kind is a special remote to export to.
@@ -21,9 +20,16 @@ const (
 	builtinDir
 	oursS3
 	builtinS3
+	// The floor remote (floor.go) in its modes, on a directory.
+	floorPlainDir
+	floorDurableDir
+	floorNoStoreDir
 )
 
 func (k kind) ours() bool { return k == oursDir || k == oursS3 }
+
+// floorModes are the floor remote's kinds and their modes.
+var floorModes = map[kind]string{floorPlainDir: floorPlain, floorDurableDir: floorDurable, floorNoStoreDir: floorNoStore}
 
 // smallRepo and mediumRepo are made once and shared by the rows.
 func (b *bench) smallRepo() (*repo, error) {
@@ -61,7 +67,7 @@ func (b *bench) newRemote(r *repo, k kind) (*target, error) {
 	t := &target{name: b.next("r")}
 	args := []string{"annex", "initremote", "-q", t.name, "encryption=none", "exporttree=yes"}
 	switch k {
-	case oursDir, builtinDir:
+	case oursDir, builtinDir, floorPlainDir, floorDurableDir, floorNoStoreDir:
 		dir := filepath.Join(b.work, "exports", t.name)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, err
@@ -85,33 +91,46 @@ func (b *bench) newRemote(r *repo, k kind) (*target, error) {
 		args = append(args, "type=external", "externaltype=exporttree", "backend=s3", "endpoint=http://"+b.s3.host)
 	case builtinDir:
 		args = append(args, "type=directory")
+	case floorPlainDir, floorDurableDir, floorNoStoreDir:
+		args = append(args, "type=external", "externaltype="+floorType(floorModes[k]))
 	case builtinS3:
 		// signature=v4 is not used: git-annex's S3 library signs v4
 		// requests without the port, which MinIO on a port rejects.
 		host, port, _ := net.SplitHostPort(b.s3.host)
 		args = append(args, "type=S3", "host="+host, "port="+port, "protocol=http")
 	}
-	if _, err := b.git(r.dir, nil, args...); err != nil {
+	// initremote does not wait for the remote processes it started:
+	// their lines would reach the export's log after export cleared it.
+	if _, err := b.git(r.dir, []string{envRSSLog + "=" + os.DevNull}, args...); err != nil {
 		return nil, err
 	}
 	return t, nil
 }
 
 // export runs git annex export of r's main branch to a fresh remote of
-// kind k with jobs jobs, and checks that every file arrived.
-func (b *bench) export(r *repo, k kind, jobs int, extraEnv ...string) (sample, error) {
+// kind k with jobs jobs, and checks that every file arrived (none, when the
+// remote stores nothing).
+func (b *bench) export(r *repo, k kind, jobs int, extraEnv ...string) (s sample, err error) {
 	t, err := b.newRemote(r, k)
 	if err != nil {
 		return sample{}, err
 	}
-	defer t.clear()
+	defer func() {
+		t.clear()
+		// git-annex starts every external remote of the repository at
+		// each command, to ask EXPORTSUPPORTED: forget this one, or
+		// every later export would pay for it.
+		if _, rmErr := b.git(r.dir, nil, "remote", "remove", t.name); err == nil {
+			err = rmErr
+		}
+	}()
 	os.Remove(b.rssLog())
 	args := []string{"annex", "export", "main", "--to", t.name}
 	if jobs > 1 {
 		args = append(args, "-J"+strconv.Itoa(jobs))
 	}
 	var ps *os.ProcessState
-	s, err := timed(func() (err error) {
+	s, err = timed(func() (err error) {
 		_, ps, err = b.gitState(r.dir, extraEnv, args...)
 		return err
 	})
@@ -123,8 +142,12 @@ func (b *bench) export(r *repo, k kind, jobs int, extraEnv ...string) (sample, e
 	if err != nil {
 		return s, err
 	}
-	if n != len(r.files) {
-		return s, fmt.Errorf("export to %s left %d files, want %d", t.name, n, len(r.files))
+	want := len(r.files)
+	if k == floorNoStoreDir {
+		want = 0
+	}
+	if n != want {
+		return s, fmt.Errorf("export to %s left %d files, want %d", t.name, n, want)
 	}
 	if k.ours() {
 		err = readRSSLog(b.rssLog(), &s)
@@ -165,16 +188,13 @@ func (b *bench) exportRows() error {
 		{"MinIO", oursS3, builtinS3, "git-annex's S3 remote, exporttree=yes, same server", 1.0},
 	} {
 		for _, r := range []*repo{small, medium} {
-			row := b.add(&row{
-				name:     fmt.Sprintf("git annex export, %d × %s, %s", len(r.files), formatBytes(r.size/int64(len(r.files))), storage.name),
+			row := &row{
+				name:     exportName(r, 1, storage.name),
 				ours:     "this program, backend=" + map[bool]string{true: "directory", false: "s3"}[storage.ours == oursDir],
 				baseline: storage.baseline,
-				perOp:    len(r.files), opName: "file", bytes: r.size,
 				maxRatio: storage.maxRatio, targetText: fmt.Sprintf("≤ %.1f×", storage.maxRatio), checkRSS: true,
-			})
-			err := b.compare(row, b.sc.runs,
-				func() (sample, error) { return b.export(r, storage.ours, 1) },
-				func() (sample, error) { return b.export(r, storage.builtin, 1) })
+			}
+			err := b.compareExports(r, []exportRow{{row, b.exporter(r, storage.ours, 1), b.exporter(r, storage.builtin, 1)}})
 			if err != nil {
 				return err
 			}
@@ -189,38 +209,50 @@ func (b *bench) jobRows() error {
 		return err
 	}
 	j := b.sc.jobs
-	what := fmt.Sprintf("git annex export -J%d, %d × %s, MinIO", j, len(r.files), formatBytes(b.sc.smallSize))
-	async := func() (sample, error) { return b.export(r, oursS3, j) }
-	rows := []struct {
-		row  *row
-		base func() (sample, error)
-	}{
+	what, async := exportName(r, j, "MinIO"), b.exporter(r, oursS3, j)
+	return b.compareExports(r, []exportRow{
 		{&row{name: what, ours: "this program, ASYNC (one process)", baseline: fmt.Sprintf("git-annex's S3 remote, -J%d", j),
-			maxRatio: 0.5, targetText: "≤ 0.5× (2× faster)"},
-			func() (sample, error) { return b.export(r, builtinS3, j) }},
-		{&row{name: what + ", against one job", ours: "this program, ASYNC", baseline: "this program, -J1"},
-			func() (sample, error) { return b.export(r, oursS3, 1) }},
+			maxRatio: 0.5, targetText: "≤ 0.5× (2× faster)", checkRSS: true},
+			async, b.exporter(r, builtinS3, j)},
+		{&row{name: what + ", against one job", ours: "this program, ASYNC", baseline: "this program, -J1", checkRSS: true},
+			async, b.exporter(r, oursS3, 1)},
 		{&row{name: what + ", without ASYNC", ours: "this program, one process per job (GIT_ANNEX_REMOTE_EXPORTTREE_ASYNC=0)",
-			baseline: "this program, ASYNC"},
-			nil},
+			baseline: "this program, ASYNC", checkRSS: true},
+			b.exporter(r, oursS3, j, "GIT_ANNEX_REMOTE_EXPORTTREE_ASYNC=0"), async},
 		// With jobs the fsyncs of concurrent stores can overlap.
-		{&row{name: fmt.Sprintf("git annex export -J%d, %d × %s, directory", j, len(r.files), formatBytes(b.sc.smallSize)),
-			ours: "this program, ASYNC", baseline: fmt.Sprintf("git-annex's directory remote, -J%d (no fsync)", j),
-			maxRatio: 1.1, targetText: "≤ 1.1×"},
-			func() (sample, error) { return b.export(r, builtinDir, j) }},
+		{&row{name: exportName(r, j, "directory"), ours: "this program, ASYNC",
+			baseline: fmt.Sprintf("git-annex's directory remote, -J%d (no fsync)", j), maxRatio: 1.1, targetText: "≤ 1.1×", checkRSS: true},
+			b.exporter(r, oursDir, j), b.exporter(r, builtinDir, j)},
+	})
+}
+
+// exportName names a row that exports r with jobs jobs to storage.
+func exportName(r *repo, jobs int, storage string) string {
+	j := ""
+	if jobs > 1 {
+		j = fmt.Sprintf(" -J%d", jobs)
 	}
+	return fmt.Sprintf("git annex export%s, %d × %s, %s", j, len(r.files), formatBytes(r.size/int64(len(r.files))), storage)
+}
+
+// exporter is export as one side of a comparison.
+func (b *bench) exporter(r *repo, k kind, jobs int, extraEnv ...string) func() (sample, error) {
+	return func() (sample, error) { return b.export(r, k, jobs, extraEnv...) }
+}
+
+// exportRow is a row exporting r, with what each side runs.
+type exportRow struct {
+	row        *row
+	ours, base func() (sample, error)
+}
+
+// compareExports adds each row, measured per file of r, and compares its
+// sides.
+func (b *bench) compareExports(r *repo, rows []exportRow) error {
 	for _, x := range rows {
-		x.row.perOp, x.row.opName, x.row.bytes, x.row.checkRSS = len(r.files), "file", r.size, true
+		x.row.perOp, x.row.opName, x.row.bytes = len(r.files), "file", r.size
 		b.add(x.row)
-		ours, base := async, x.base
-		if strings.HasSuffix(x.row.name, "directory") {
-			ours = func() (sample, error) { return b.export(r, oursDir, j) }
-		}
-		if base == nil {
-			ours = func() (sample, error) { return b.export(r, oursS3, j, "GIT_ANNEX_REMOTE_EXPORTTREE_ASYNC=0") }
-			base = async
-		}
-		if err := b.compare(x.row, b.sc.runs, ours, base); err != nil {
+		if err := b.compare(x.row, b.sc.runs, x.ours, x.base); err != nil {
 			return err
 		}
 	}

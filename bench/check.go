@@ -15,8 +15,9 @@ import (
 )
 
 // protoChecks asks n times whether name holds key, in one program process
-// (or in cmd, when given).
-func (b *bench) protoChecks(cmd *exec.Cmd, config map[string]string, name, key string, n int) (sample, error) {
+// (or in cmd, when given), expecting the answer want (CHECKPRESENT-SUCCESS
+// or CHECKPRESENT-FAILURE).
+func (b *bench) protoChecks(cmd *exec.Cmd, config map[string]string, name, key string, n int, want string) (sample, error) {
 	var s *session
 	var err error
 	if cmd != nil {
@@ -29,7 +30,7 @@ func (b *bench) protoChecks(cmd *exec.Cmd, config map[string]string, name, key s
 	}
 	smp, err := timed(func() error {
 		for range n {
-			if err := s.expect("CHECKPRESENT-SUCCESS "+key, "EXPORT "+name, "CHECKPRESENTEXPORT "+key); err != nil {
+			if err := s.expect(want+" "+key, "EXPORT "+name, "CHECKPRESENTEXPORT "+key); err != nil {
 				return err
 			}
 		}
@@ -102,19 +103,24 @@ func (b *bench) checkRows() error {
 			ours: "this program over the protocol (EXPORT, CHECKPRESENTEXPORT)", baseline: "the backend's Stat called in this process",
 			perOp: st.n, opName: "check", checkRSS: true})
 		err := b.compare(r, b.sc.runs,
-			func() (sample, error) { return b.protoChecks(nil, st.config, name, key, st.n) },
+			func() (sample, error) { return b.protoChecks(nil, st.config, name, key, st.n, "CHECKPRESENT-SUCCESS") },
 			func() (sample, error) { return b.backendChecks(st.backend, name, key, st.n) })
 		if err != nil {
 			return err
 		}
 	}
 	// The same round trips against the floor, on a directory, where
-	// the backend's work is smallest.
+	// the backend's work is smallest. The floor stores nothing, so it
+	// answers that nothing is there.
 	r := b.add(&row{name: "CHECKPRESENTEXPORT of a present file, directory",
 		ours:     "this program over the protocol (EXPORT, CHECKPRESENTEXPORT)",
 		baseline: "the floor: a remote answering from one loop, no storage (pipes, scheduler, this harness)",
 		perOp:    b.sc.checks, opName: "check"})
 	return b.compare(r, b.sc.runs,
-		func() (sample, error) { return b.protoChecks(nil, dirConfig(dir, true), name, key, b.sc.checks) },
-		func() (sample, error) { return b.protoChecks(b.floorCommand(), nil, name, key, b.sc.checks) })
+		func() (sample, error) {
+			return b.protoChecks(nil, dirConfig(dir, true), name, key, b.sc.checks, "CHECKPRESENT-SUCCESS")
+		},
+		func() (sample, error) {
+			return b.protoChecks(b.floorCommand(), nil, name, key, b.sc.checks, "CHECKPRESENT-FAILURE")
+		})
 }

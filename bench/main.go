@@ -6,6 +6,7 @@
 // in this one process run: git annex export against git-annex's built-in
 // directory and S3 remotes, single large transfers driven over the protocol
 // against cp/sync and bare minio-go, export -J8 with and without ASYNC,
+// exports to the floor (a minimal external remote: what any could reach),
 // LISTIMPORTABLECONTENTS of many names, and the protocol's own cost.
 //
 // scripts/bench installs the tools and runs it; directly:
@@ -140,6 +141,7 @@ var groups = []struct {
 }{
 	{"export", (*bench).exportRows},
 	{"jobs", (*bench).jobRows},
+	{"floor", (*bench).floorRows},
 	{"transfer", (*bench).transferRows},
 	{"perfile", (*bench).perFileRows},
 	{"list", (*bench).listRows},
@@ -171,6 +173,9 @@ func (b *bench) setUp(keep bool) error {
 		logf("keeping %s", b.work)
 	}
 	if err := b.build(); err != nil {
+		return err
+	}
+	if err := b.installFloor(); err != nil {
 		return err
 	}
 	b.s3, err = startMinio(filepath.Join(b.work, "minio"))
