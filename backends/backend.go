@@ -135,6 +135,14 @@ type EmptyDirRemover interface {
 	RemoveEmptyDir(ctx context.Context, dir string) error
 }
 
+// UnlabeledLister is an optional interface that may be implemented by a
+// Backend that lists faster when labels are not wanted (an S3 listing
+// without user metadata, a directory walk without reading extended
+// attributes). ListUnlabeled is List with every [Info.Label] empty.
+type UnlabeledLister interface {
+	ListUnlabeled(ctx context.Context, prefix string, fn func(Info) error) error
+}
+
 // Closer is an optional interface that may be implemented by a Backend that
 // holds resources (locks, connections, temporaries) to release at the end of
 // a process.

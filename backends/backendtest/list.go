@@ -16,10 +16,26 @@ func testList(t *testing.T, f *fixture) {
 		all = append(all, name)
 	}
 	f.wantListed("", all...)
-	for name, info := range f.list("") {
+	listed := f.list("")
+	for name, info := range listed {
 		if info.Size != int64(names[name]) {
 			t.Errorf("List yields size %d for %q, want %d", info.Size, name, names[name])
 		}
+	}
+	// Without labels, the same names, sizes and CIDs.
+	n := 0
+	err := backends.ListUnlabeled(f.ctx, f.b, "", func(info backends.Info) error {
+		n++
+		if want, ok := listed[info.Name]; !ok || info.Size != want.Size || info.CID != want.CID {
+			t.Errorf("ListUnlabeled yields %q, size %d, CID %q; List: %+v", info.Name, info.Size, info.CID, want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("ListUnlabeled: %v", err)
+	}
+	if n != len(listed) {
+		t.Errorf("ListUnlabeled yields %d names, List %d", n, len(listed))
 	}
 }
 

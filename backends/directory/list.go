@@ -19,6 +19,15 @@ const readBatch = 256
 // Reserved names, symbolic links and anything but regular files are
 // skipped; so are names removed while the walk runs.
 func (b *Backend) List(ctx context.Context, prefix string, fn func(backends.Info) error) error {
+	return b.list(ctx, prefix, fn, true)
+}
+
+// ListUnlabeled is List without reading labels: one lstat per file.
+func (b *Backend) ListUnlabeled(ctx context.Context, prefix string, fn func(backends.Info) error) error {
+	return b.list(ctx, prefix, fn, false)
+}
+
+func (b *Backend) list(ctx context.Context, prefix string, fn func(backends.Info) error, labels bool) error {
 	if prefix != "" {
 		if err := b.check("list", prefix); err != nil {
 			return err
@@ -41,7 +50,7 @@ func (b *Backend) List(ctx context.Context, prefix string, fn func(backends.Info
 		if strings.HasPrefix(base, backends.ReservedPrefix) {
 			return nil
 		}
-		info, err := b.describe(d, base)
+		info, err := b.describe(d, base, labels)
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNotRegular) {
 			return nil
 		}

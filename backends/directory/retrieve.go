@@ -60,20 +60,23 @@ func (b *Backend) Stat(ctx context.Context, name string) (backends.Info, error) 
 		return backends.Info{}, b.fail("stat", name, err)
 	}
 	defer d.close()
-	info, err := b.describe(d, base)
+	info, err := b.describe(d, base, true)
 	info.Name = name
 	return info, b.fail("stat", name, err)
 }
 
 // describe returns what the regular file base holds, with its label when
 // the file can be read.
-func (b *Backend) describe(d *dir, base string) (backends.Info, error) {
+func (b *Backend) describe(d *dir, base string, label bool) (backends.Info, error) {
 	st, err := d.lstat(base)
 	if err == nil {
 		err = d.regular(base, &st)
 	}
 	if err != nil {
 		return backends.Info{}, err
+	}
+	if !label {
+		return backends.Info{Size: st.Size, CID: b.cid(&st)}, nil
 	}
 	if label, ok := readLabelAt(d.fd, base, &st); ok {
 		return backends.Info{Size: st.Size, CID: b.cid(&st), Label: label}, nil

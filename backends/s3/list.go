@@ -19,13 +19,24 @@ import (
 // A listing reports no digests: it does not say whether an object is
 // encrypted, which decides whether its ETag is an MD5 (see digestsOf).
 func (b *Backend) List(ctx context.Context, prefix string, fn func(backends.Info) error) error {
+	return b.list(ctx, prefix, fn, true)
+}
+
+// ListUnlabeled is List without labels: a plain listing, which MinIO
+// serves 2–3 times faster, and no HEAD per object where the server does
+// not list metadata.
+func (b *Backend) ListUnlabeled(ctx context.Context, prefix string, fn func(backends.Info) error) error {
+	return b.list(ctx, prefix, fn, false)
+}
+
+func (b *Backend) list(ctx context.Context, prefix string, fn func(backends.Info) error, labels bool) error {
 	keyPrefix, err := b.dirKey("list", prefix)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	opts := minio.ListObjectsOptions{Prefix: keyPrefix, Recursive: true, WithVersions: b.versioned, WithMetadata: true}
+	opts := minio.ListObjectsOptions{Prefix: keyPrefix, Recursive: true, WithVersions: b.versioned, WithMetadata: labels}
 	for info := range b.client.ListObjectsIter(ctx, b.bucket, opts) {
 		if info.Err != nil {
 			return classify("list", prefix, info.Err)
@@ -38,7 +49,7 @@ func (b *Backend) List(ctx context.Context, prefix string, fn func(backends.Info
 			continue
 		}
 		o := objectOf(info)
-		if info.UserMetadata == nil {
+		if labels && info.UserMetadata == nil {
 			// No metadata at all: the server does not list it.
 			if o, err = b.head(ctx, info.Key, info.VersionID); isAbsent(err) {
 				continue // removed since listed

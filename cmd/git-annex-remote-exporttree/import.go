@@ -33,7 +33,8 @@ func (r *remote) ListImportableContents(ctx context.Context, a *protocol.Annex, 
 		return err
 	}
 	skipped := 0
-	err = b.List(ctx, "", func(info backends.Info) error {
+	// Labels are for IMPORTKEY, which Stats its one file.
+	err = backends.ListUnlabeled(ctx, b, "", func(info backends.Info) error {
 		err := emit(info.Size, info.Name, string(info.CID))
 		var refused *protocol.ProtocolError
 		if errors.As(err, &refused) {
