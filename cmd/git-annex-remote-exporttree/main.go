@@ -26,5 +26,5 @@ func main() {
 		// collections cost little.
 		debug.SetGCPercent(25)
 	}
-	os.Exit(run(os.Args[1:], pollableStdin(), os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
