@@ -28,19 +28,9 @@ func (b *bench) protoChecks(cmd *exec.Cmd, config map[string]string, name, key s
 	if err != nil {
 		return sample{}, err
 	}
-	smp, err := timed(func() error {
-		for range n {
-			if err := s.expect(want+" "+key, "EXPORT "+name, "CHECKPRESENTEXPORT "+key); err != nil {
-				return err
-			}
-		}
-		return nil
+	return s.timedRequests(n, func(int) error {
+		return s.expect(want+" "+key, "EXPORT "+name, "CHECKPRESENTEXPORT "+key)
 	})
-	if err != nil {
-		return smp, err
-	}
-	err = s.close(&smp)
-	return smp, err
 }
 
 // backendChecks calls the backend's Stat n times, as CHECKPRESENTEXPORT

@@ -21,19 +21,10 @@ func (b *bench) protoExport(config map[string]string, r *repo) (sample, error) {
 	if err != nil {
 		return sample{}, err
 	}
-	smp, err := timed(func() error {
-		for _, f := range r.files {
-			if err := s.expect("TRANSFER-SUCCESS STORE "+f.key, "EXPORT "+f.name, "TRANSFEREXPORT STORE "+f.key+" "+f.path); err != nil {
-				return err
-			}
-		}
-		return nil
+	return s.timedRequests(len(r.files), func(i int) error {
+		f := r.files[i]
+		return s.expect("TRANSFER-SUCCESS STORE "+f.key, "EXPORT "+f.name, "TRANSFEREXPORT STORE "+f.key+" "+f.path)
 	})
-	if err != nil {
-		return smp, err
-	}
-	err = s.close(&smp)
-	return smp, err
 }
 
 // bareStore stores src as name below root the way an export to a directory

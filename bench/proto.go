@@ -93,6 +93,24 @@ func (s *session) fail(err error) error {
 }
 
 // close ends the session as git-annex does and records the program's peak
+// timedRequests times n steps of the session (each sends requests and
+// checks the reply), then closes it, adding what the close measures.
+func (s *session) timedRequests(n int, step func(i int) error) (sample, error) {
+	smp, err := timed(func() error {
+		for i := range n {
+			if err := step(i); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return smp, err
+	}
+	err = s.close(&smp)
+	return smp, err
+}
+
 // RSS (read just before), CPU time and protocol lines in smp.
 func (s *session) close(smp *sample) error {
 	// The kernel's account after exit (rusage) would include this
