@@ -251,8 +251,9 @@ func (a *Annex) usable(m message) error {
 }
 
 // Progress reports bytes transferred so far for the current transfer.
-// Throttled to about four lines a second; the last value is flushed before
-// the transfer's reply. Outside TRANSFER, TRANSFEREXPORT, RETRIEVEIMPORT,
+// Throttled to about four lines a second, the first a quarter of a second
+// into the transfer; a value held back goes out before a failure reply and
+// is dropped before a success. Outside TRANSFER, TRANSFEREXPORT, RETRIEVEIMPORT,
 // STOREEXPORTEXPECTED and RETRIEVEEXPORTEXPECTED it does nothing.
 func (a *Annex) Progress(bytes int64) {
 	a.pmu.Lock()
@@ -271,12 +272,13 @@ func (a *Annex) ProgressReader(r io.Reader) io.Reader { return &progressReader{r
 // ProgressWriter counts bytes written through w and reports them with Progress.
 func (a *Annex) ProgressWriter(w io.Writer) io.Writer { return &progressWriter{w: w, a: a} }
 
-// finish ends the handler's use of a: the last throttled PROGRESS goes out,
-// then a is closed, so nothing from a stray goroutine can follow the reply.
-func (a *Annex) finish() {
+// finish ends the handler's use of a: before a failure the last throttled
+// PROGRESS goes out, then a is closed, so nothing from a stray goroutine can
+// follow the reply.
+func (a *Annex) finish(failed bool) {
 	a.pmu.Lock()
 	defer a.pmu.Unlock()
-	if n, ok := a.progress.final(); ok && a.transfer {
+	if n, ok := a.progress.final(); ok && a.transfer && failed {
 		a.j.send(progressLine(n))
 	}
 	a.done.Store(true)

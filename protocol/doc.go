@@ -95,9 +95,11 @@
 // During TRANSFER, TRANSFEREXPORT, RETRIEVEIMPORT, STOREEXPORTEXPECTED and
 // RETRIEVEEXPORTEXPECTED, report progress with [Annex.Progress]
 // or by wrapping the data in [Annex.ProgressReader] or [Annex.ProgressWriter].
-// At most about four PROGRESS lines a second are sent, and the last value is
-// sent before the reply. git-annex retries a failed transfer at once if it
-// saw progress, so report it.
+// At most about four PROGRESS lines a second are sent, the first a quarter
+// of a second into the transfer, so a quick transfer sends none: git-annex
+// pays more for a meter line than it shows. Before a failure the last value
+// is always sent, since git-annex retries a failed transfer at once only if
+// it saw progress; so report it.
 //
 // # Framing
 //

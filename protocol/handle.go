@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strings"
 )
 
 // errNewlineName is the reason given when an export request names a file
@@ -66,7 +67,7 @@ var transfers = map[string]bool{
 
 // serve runs one request's handler and writes its reply. The Annex passed
 // to the handler is valid only until the reply is sent; a pending PROGRESS
-// goes out before the reply.
+// goes out before a failure.
 func (j *job) serve(ev event, pre prefix) {
 	m := ev.msg
 	ctx, cancel := context.WithCancel(j.s.ctx)
@@ -76,8 +77,9 @@ func (j *job) serve(ev event, pre prefix) {
 		return // the session is ending
 	}
 	a := &Annex{j: j, transfer: transfers[m.word]}
+	a.progress.begin(j.s.cfg.now())
 	replies := j.dispatch(ctx, a, m, pre)
-	a.finish()
+	a.finish(anyFailure(replies))
 	for _, r := range replies {
 		if r.word == "ERROR" {
 			j.s.sendBare(r)
@@ -87,6 +89,17 @@ func (j *job) serve(ev event, pre prefix) {
 			return
 		}
 	}
+}
+
+// anyFailure says whether a reply reports a failure (TRANSFER-FAILURE,
+// RETRIEVEIMPORT-FAILURE, ...).
+func anyFailure(replies []message) bool {
+	for _, r := range replies {
+		if strings.HasSuffix(r.word, "-FAILURE") {
+			return true
+		}
+	}
+	return false
 }
 
 // dispatch maps a request onto the Remote and its result onto replies.

@@ -367,21 +367,30 @@ func TestListingEmitAfterReturn(t *testing.T) {
 }
 
 // PROGRESS works during RETRIEVEIMPORT (transcript 13) and the draft's
-// transfers, and nowhere else in import.
+// transfers, and nowhere else in import. Values reported in a transfer's
+// first quarter second are held back: dropped before a success, sent
+// before a failure.
 func TestImportProgress(t *testing.T) {
 	r, f := newWithImport()
 	progress := func(a *protocol.Annex) {
 		a.Progress(65536)
-		a.Progress(200000) // at once: held back, then flushed before the reply
+		a.Progress(200000) // at once: held back
 	}
-	f.retrieveImport = func(ctx context.Context, a *protocol.Annex, name, file string) error { progress(a); return nil }
+	failed := errors.New("disk gone")
+	f.retrieveImport = func(ctx context.Context, a *protocol.Annex, name, file string) error {
+		progress(a)
+		if name == "bad.bin" {
+			return failed
+		}
+		return nil
+	}
 	f.storeExpected = func(ctx context.Context, a *protocol.Annex, loc protocol.Location, key, file string) (string, error) {
 		progress(a)
-		return "c", nil
+		return "", failed
 	}
 	f.retrieveExpected = func(ctx context.Context, a *protocol.Annex, loc protocol.Location, key, file string) error {
 		progress(a)
-		return nil
+		return failed
 	}
 	f.checkImport = func(ctx context.Context, a *protocol.Annex, name, key string) (bool, error) {
 		progress(a)
@@ -398,14 +407,16 @@ func TestImportProgress(t *testing.T) {
 	p := startPeer(t, r, protocol.Options{DisableAsync: true})
 	p.handshake(offer2026, "INFO GETGITREMOTENAME IMPORTKEY")
 	p.send("IMPORT big.bin", "RETRIEVEIMPORT .git/annex/tmp/CID-s200000--x",
+		"IMPORT bad.bin", "RETRIEVEIMPORT .git/annex/tmp/CID-s200000--y",
 		"LOCATION big.bin", "NOTHINGEXPECTED", "STOREEXPORTEXPECTED "+key1+" f",
 		"LOCATION big.bin", "EXPECTED c", "RETRIEVEEXPORTEXPECTED f",
 		"IMPORT big.bin", "CHECKPRESENTIMPORT "+key1,
 		"IMPORT big.bin", "IMPORTKEY 200000 c",
 		"LISTIMPORTABLECONTENTS")
-	p.expect("PROGRESS 65536", "PROGRESS 200000", "RETRIEVEIMPORT-SUCCESS",
-		"PROGRESS 65536", "PROGRESS 200000", "STORE-SUCCESS "+key1+" c",
-		"PROGRESS 65536", "PROGRESS 200000", "RETRIEVE-SUCCESS",
+	p.expect("RETRIEVEIMPORT-SUCCESS",
+		"PROGRESS 200000", "RETRIEVEIMPORT-FAILURE disk gone",
+		"PROGRESS 200000", "STORE-FAILURE "+key1+" disk gone",
+		"PROGRESS 200000", "RETRIEVE-FAILURE disk gone",
 		"CHECKPRESENT-SUCCESS "+key1,
 		"IMPORTKEY-SUCCESS "+key1,
 		"LISTIMPORTABLECONTENTS-SUCCESS")
@@ -451,7 +462,7 @@ func TestAsyncImportInterleaved(t *testing.T) {
 	p.send("J 3 CHECKPRESENTIMPORT "+key1, "J 4 IMPORT dir/two words.md", "J 4 IMPORTKEY 8 "+oddCID)
 	p.expectUnordered("J 3 CHECKPRESENT-SUCCESS "+key1, "J 4 IMPORTKEY-SUCCESS SHA256E-s8--0123")
 	p.send("J 2 VALUE /srv/f3.txt")
-	p.expect("J 2 PROGRESS 7", "J 2 RETRIEVEIMPORT-SUCCESS")
+	p.expect("J 2 RETRIEVEIMPORT-SUCCESS") // its PROGRESS, quick, is dropped
 	close(release)
 	p.expect("J 1 IMPORTABLECONTENT 7 f2.txt", "J 1 IMPORTABLECONTENTIDENTIFIER c2", "J 1 LISTIMPORTABLECONTENTS-SUCCESS")
 	// Job numbers are reused; each job's IMPORT stays its own, and a

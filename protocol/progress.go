@@ -13,13 +13,22 @@ const progressInterval = 250 * time.Millisecond
 
 // progressState throttles one transfer's PROGRESS lines. It is pure: the
 // clock is passed in, so tests drive it deterministically.
+//
+// The first line waits progressInterval from the transfer's start, so a
+// transfer that ends sooner (most small files) sends none: its reply
+// follows at once, and git-annex spends more on a meter line than the
+// remote does. A failure still reports the bytes moved (see final), since
+// git-annex retries a failed transfer only when it saw progress.
 type progressState struct {
+	at      time.Time // when the last line was sent, or the transfer began
 	sent    bool
-	last    int64     // last value sent
-	at      time.Time // when it was sent
-	pending int64     // newest value held back
+	last    int64 // last value sent
+	pending int64 // newest value held back
 	held    bool
 }
+
+// begin starts a transfer at now.
+func (p *progressState) begin(now time.Time) { *p = progressState{at: now} }
 
 // report records n at now and says whether to send it now.
 func (p *progressState) report(n int64, now time.Time) bool {
@@ -27,7 +36,7 @@ func (p *progressState) report(n int64, now time.Time) bool {
 		p.held = false
 		return false
 	}
-	if p.sent && now.Sub(p.at) < progressInterval {
+	if now.Sub(p.at) < progressInterval {
 		p.pending, p.held = n, true
 		return false
 	}
@@ -35,7 +44,8 @@ func (p *progressState) report(n int64, now time.Time) bool {
 	return true
 }
 
-// final returns the held-back value, if any, to send before the reply.
+// final returns the held-back value, if any. It is sent only before a
+// failure: before a success it would tell git-annex nothing new.
 func (p *progressState) final() (int64, bool) {
 	if !p.held {
 		return 0, false
