@@ -29,6 +29,8 @@ type dir struct {
 	fd      int
 	name    string   // below the root, "" for the root; for messages
 	entries *os.File // reads entries, made on first need; then owns fd
+	// borrowed: fd is the Backend's root descriptor, not closed here.
+	borrowed bool
 }
 
 // split returns the directory part of a name ("" at the top) and its last
@@ -43,6 +45,9 @@ func split(name string) (dirName, base string) {
 
 // openDir opens the directory name ("" for the root) below the root.
 func (b *Backend) openDir(name string) (*dir, error) {
+	if name == "" {
+		return &dir{fd: b.rootFD, borrowed: true}, nil
+	}
 	fd, err := b.openPlain(name)
 	if err == nil {
 		return &dir{fd: fd, name: name}, nil
@@ -52,51 +57,33 @@ func (b *Backend) openDir(name string) (*dir, error) {
 	}
 	// A symbolic link on the way, or anything unusual: os.Root resolves it
 	// (within the root) and words the error.
-	p := name
-	if p == "" {
-		p = "."
-	}
-	f, err := b.root.OpenFile(p, os.O_RDONLY|syscall.O_DIRECTORY, 0)
+	f, err := b.root.OpenFile(name, os.O_RDONLY|syscall.O_DIRECTORY, 0)
 	if err != nil {
 		return nil, err
 	}
 	return &dir{fd: int(f.Fd()), name: name, entries: f}, nil
 }
 
-// openPlain opens the directory name the common way: the root by its path,
-// checked to be the directory opened as the root, then one real directory
-// (no symbolic link) per component. Any failure but a missing component
-// leaves the case to os.Root.
+// openPlain opens the directory name the common way: from the root's
+// descriptor, one real directory (no symbolic link) per component. Any
+// failure but a missing component leaves the case to os.Root. That the
+// root's path still leads to the root is checked before each operation
+// (Backend.reachable), not here.
 func (b *Backend) openPlain(name string) (int, error) {
-	fd, err := unix.Open(b.path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return -1, errMoved
-	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil || !sameFile(&st, b.rootInfo) {
-		unix.Close(fd)
-		return -1, errMoved
-	}
+	fd := b.rootFD
 	for name != "" {
 		var part string
 		part, name, _ = strings.Cut(name, "/")
 		sub, err := unix.Openat(fd, part, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-		unix.Close(fd)
+		if fd != b.rootFD {
+			unix.Close(fd)
+		}
 		if err != nil {
 			return -1, err
 		}
 		fd = sub
 	}
 	return fd, nil
-}
-
-// errMoved: the root's path no longer leads to the root, or not now.
-var errMoved = errors.New("the root's path leads elsewhere")
-
-// sameFile reports whether st describes the file fi does.
-func sameFile(st *unix.Stat_t, fi fs.FileInfo) bool {
-	sys, ok := fi.Sys().(*syscall.Stat_t)
-	return ok && uint64(sys.Dev) == uint64(st.Dev) && uint64(sys.Ino) == uint64(st.Ino)
 }
 
 // makeDir opens the directory name, creating what is missing of it; created
@@ -170,17 +157,27 @@ func (b *Backend) prune(name string) {
 }
 
 func (d *dir) close() {
-	if d.entries != nil {
+	switch {
+	case d.entries != nil:
 		d.entries.Close()
-		return
+	case !d.borrowed:
+		unix.Close(d.fd)
 	}
-	unix.Close(d.fd)
 }
 
 // readDir reads up to n of the directory's entries (all of them when
 // n <= 0), as [os.File.ReadDir] does.
 func (d *dir) readDir(n int) ([]fs.DirEntry, error) {
 	if d.entries == nil {
+		if d.borrowed {
+			// A reading position of its own: the root's descriptor is
+			// shared by every operation.
+			fd, err := unix.Openat(d.fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				return nil, d.pathError("open", ".", err)
+			}
+			d.fd, d.borrowed = fd, false
+		}
 		d.entries = os.NewFile(uintptr(d.fd), d.name)
 	}
 	return d.entries.ReadDir(n)

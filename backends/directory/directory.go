@@ -88,7 +88,11 @@ type Backend struct {
 	path     string // absolute
 	root     *os.Root
 	rootInfo fs.FileInfo // to tell when path no longer names the root
-	opts     Options
+	// rootDir is the root opened once more, for its bare descriptor:
+	// operations open their directories from it (see openPlain).
+	rootDir *os.File
+	rootFD  int // rootDir's
+	opts    Options
 	// escapes is the error os.Root gives for a path that leads outside.
 	escapes error
 	// session announces this process as a writer (see session.go).
@@ -120,10 +124,16 @@ func Open(path string, opts Options) (*Backend, error) {
 		return nil, backends.Errorf("open", abs, classify(err, nil), "%w", err)
 	}
 	b := &Backend{path: abs, root: root, opts: opts, escapes: escapeError(root)}
-	if b.rootInfo, err = root.Stat("."); err == nil {
+	if b.rootDir, err = root.OpenFile(".", os.O_RDONLY|unix.O_DIRECTORY, 0); err != nil {
+		root.Close()
+		return nil, backends.Errorf("open", abs, classify(err, nil), "%w", err)
+	}
+	b.rootFD = int(b.rootDir.Fd())
+	if b.rootInfo, err = b.rootDir.Stat(); err == nil {
 		err = b.probe()
 	}
 	if err != nil {
+		b.rootDir.Close()
 		root.Close()
 		return nil, backends.Errorf("open", abs, backends.ErrRefused, "directory not writable: %w", err)
 	}
@@ -166,6 +176,7 @@ func (b *Backend) RecordsLabels() bool {
 // directory. Every operation must have returned.
 func (b *Backend) Close() error {
 	b.endSession()
+	b.rootDir.Close()
 	return b.root.Close()
 }
 
