@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 
 	"github.com/exporttree/git-annex-remote-exporttree/backends"
@@ -55,22 +54,18 @@ func (r *remote) StoreExportExpected(ctx context.Context, a *protocol.Annex, loc
 	if err != nil {
 		return "", err
 	}
-	f, err := os.Open(file)
+	src, err := openSource(file)
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return "", err
-	}
-	cid, err := b.Store(ctx, loc.Name, withFaults(ctx, f), backends.StoreOptions{
-		Size: st.Size(), Label: key, If: cond, Progress: a.Progress,
+	defer src.Close()
+	cid, err := b.Store(ctx, loc.Name, withFaults(ctx, src.f), backends.StoreOptions{
+		Size: src.size, Label: key, If: cond, Progress: a.Progress,
 	})
 	if err != nil {
 		return "", err
 	}
-	a.Debug(fmt.Sprintf("stored %q (%d bytes, %s), content identifier %s", loc.Name, st.Size(), cond, cid))
+	a.Debug(fmt.Sprintf("stored %q (%d bytes, %s), content identifier %s", loc.Name, src.size, cond, cid))
 	return string(cid), nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/exporttree/git-annex-remote-exporttree/backends"
 	"github.com/exporttree/git-annex-remote-exporttree/protocol"
@@ -30,14 +29,22 @@ func (r *remote) StoreExport(ctx context.Context, a *protocol.Annex, name, key, 
 	if err != nil {
 		return err
 	}
-	if r.guarding(b) && fileSizeAtMost(file, optimisticStoreLimit) {
+	src, err := openSource(file)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	if r.guarding(b) && src.size <= optimisticStoreLimit {
 		// git-annex removes a changed file before it exports the new
 		// one, so the name nearly always holds nothing: store on that
 		// condition, which the backend checks as it stores, and ask what
 		// is there only when it fails. One round trip less per file on
 		// S3; at worst one small upload wasted.
-		err := storeFileIf(ctx, a, b, name, key, file, backends.NothingThere)
+		err := storeSource(ctx, a, b, name, key, src, backends.NothingThere)
 		if !errors.Is(err, backends.ErrConflict) {
+			return err
+		}
+		if err := src.rewind(); err != nil {
 			return err
 		}
 	}
@@ -45,17 +52,12 @@ func (r *remote) StoreExport(ctx context.Context, a *protocol.Annex, name, key, 
 	if err != nil {
 		return err
 	}
-	return storeFileIf(ctx, a, b, name, key, file, cond)
+	return storeSource(ctx, a, b, name, key, src, cond)
 }
 
 // optimisticStoreLimit bounds the upload a guarded store may waste by first
 // assuming that nothing is stored under the name.
 const optimisticStoreLimit = 16 << 20
-
-func fileSizeAtMost(file string, limit int64) bool {
-	st, err := os.Stat(file)
-	return err == nil && st.Size() <= limit
-}
 
 func (r *remote) RetrieveExport(ctx context.Context, a *protocol.Annex, name, key, file string) error {
 	if err := exportable(name); err != nil {

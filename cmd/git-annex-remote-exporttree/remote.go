@@ -132,29 +132,25 @@ func (r *remote) Info(ctx context.Context, a *protocol.Annex) ([]protocol.InfoFi
 
 // storeFile stores the local file under name, reporting progress.
 func storeFile(ctx context.Context, a *protocol.Annex, b backends.Backend, name, key, file string) error {
-	return storeFileIf(ctx, a, b, name, key, file, backends.Unconditional)
+	src, err := openSource(file)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	return storeSource(ctx, a, b, name, key, src, backends.Unconditional)
 }
 
-// storeFileIf is storeFile when what is under name meets cond.
-func storeFileIf(ctx context.Context, a *protocol.Annex, b backends.Backend, name, key, file string, cond backends.Condition) error {
-	f, err := os.Open(file)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
+// storeSource stores src under name when what is there meets cond.
+func storeSource(ctx context.Context, a *protocol.Annex, b backends.Backend, name, key string, src *source, cond backends.Condition) error {
 	// The file goes to the backend unwrapped, so a copy between files can
 	// stay in the kernel; the backend reports progress between chunks.
-	cid, err := b.Store(ctx, name, withFaults(ctx, f), backends.StoreOptions{
-		Size: st.Size(), Label: key, If: cond, Progress: a.Progress,
+	cid, err := b.Store(ctx, name, withFaults(ctx, src.f), backends.StoreOptions{
+		Size: src.size, Label: key, If: cond, Progress: a.Progress,
 	})
 	if err != nil {
 		return err
 	}
-	a.Debug(fmt.Sprintf("stored %q (%d bytes), content identifier %s", name, st.Size(), cid))
+	a.Debug(fmt.Sprintf("stored %q (%d bytes), content identifier %s", name, src.size, cid))
 	return nil
 }
 

@@ -316,3 +316,24 @@ func TestWhereIsPublicURL(t *testing.T) {
 		s.expect("WHEREIS-FAILURE")
 	})
 }
+
+// An export over content this remote stored earlier at the same name (git
+// annex export usually removes it first, but need not) replaces it whole:
+// the first, optimistic store finds the name taken, and the second reads
+// the source again from its start.
+func TestExportOverOwnContent(t *testing.T) {
+	forEachStorage(t, func(t *testing.T, st *testStorage) {
+		dir := t.TempDir()
+		v1, v2 := filepath.Join(dir, "v1"), filepath.Join(dir, "v2")
+		writeFile(t, v1, "version 1\n")
+		writeFile(t, v2, "version 2!\n")
+		s := st.startSession(nil)
+		s.send("EXPORT sub/a.txt")
+		s.send("TRANSFEREXPORT STORE SHA256E-s10--one " + v1)
+		s.expect("TRANSFER-SUCCESS STORE SHA256E-s10--one")
+		s.send("EXPORT sub/a.txt")
+		s.send("TRANSFEREXPORT STORE SHA256E-s11--two " + v2)
+		s.expect("TRANSFER-SUCCESS STORE SHA256E-s11--two")
+		st.expectContent("sub/a.txt", "version 2!\n")
+	})
+}
