@@ -85,36 +85,28 @@ func TestProgressThrottled(t *testing.T) {
 }
 
 // A transfer that ends within the first interval sends no PROGRESS when it
-// succeeds.
-func TestProgressNoneForQuickSuccess(t *testing.T) {
-	clock := &fakeClock{t: time.Unix(1e9, 0)}
-	r := kvFunc{store: func(ctx context.Context, a *Annex, key, file string) error {
-		a.Progress(3)
-		clock.advance(progressInterval - time.Millisecond)
-		a.Progress(7)
-		return nil
-	}}
-	got := script(t, r, config{now: clock.now}, "EXTENSIONS", "TRANSFER STORE K f")
-	want := "VERSION 2\nEXTENSIONS \nTRANSFER-SUCCESS STORE K\n"
-	if got != want {
-		t.Errorf("got:\n%s\nwant:\n%s", got, want)
-	}
-}
-
-// A failure reports the bytes moved, however quick: git-annex retries a
-// failed transfer only when it saw progress (FIELD-GUIDE, transcripts 34
-// and 35).
-func TestProgressFlushedBeforeFailure(t *testing.T) {
-	clock := &fakeClock{t: time.Unix(1e9, 0)}
-	r := kvFunc{store: func(ctx context.Context, a *Annex, key, file string) error {
-		a.Progress(3)
-		a.Progress(7)
-		return io.ErrUnexpectedEOF
-	}}
-	got := script(t, r, config{now: clock.now}, "EXTENSIONS", "TRANSFER STORE K f")
-	want := "VERSION 2\nEXTENSIONS \nPROGRESS 7\nTRANSFER-FAILURE STORE K unexpected EOF\n"
-	if got != want {
-		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+// succeeds. A failure reports the bytes moved, however quick: git-annex
+// retries a failed transfer only when it saw progress (FIELD-GUIDE,
+// transcripts 34 and 35).
+func TestProgressOfQuickTransfer(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{nil, "TRANSFER-SUCCESS STORE K\n"},
+		{io.ErrUnexpectedEOF, "PROGRESS 7\nTRANSFER-FAILURE STORE K unexpected EOF\n"},
+	} {
+		clock := &fakeClock{t: time.Unix(1e9, 0)}
+		r := kvFunc{store: func(ctx context.Context, a *Annex, key, file string) error {
+			a.Progress(3)
+			clock.advance(progressInterval - time.Millisecond)
+			a.Progress(7)
+			return c.err
+		}}
+		got := script(t, r, config{now: clock.now}, "EXTENSIONS", "TRANSFER STORE K f")
+		if want := "VERSION 2\nEXTENSIONS \n" + c.want; got != want {
+			t.Errorf("store ending in %v: got:\n%s\nwant:\n%s", c.err, got, want)
+		}
 	}
 }
 

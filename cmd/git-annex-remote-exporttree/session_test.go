@@ -148,14 +148,23 @@ func importTemp(t *testing.T, dir string, size int, cid string) string {
 	return filepath.Join(dir, fmt.Sprintf("CID-s%d--%s", size, strings.ReplaceAll(cid, ":", "&c")))
 }
 
+// twoVersions writes two local files for git-annex to hand over: v1 holds
+// "version 1\n" (key SHA256E-s10--one in the tests), v2 "version 2!\n"
+// (SHA256E-s11--two).
+func twoVersions(t *testing.T) (v1, v2 string) {
+	dir := t.TempDir()
+	v1, v2 = filepath.Join(dir, "v1"), filepath.Join(dir, "v2")
+	writeFile(t, v1, "version 1\n")
+	writeFile(t, v2, "version 2!\n")
+	return v1, v2
+}
+
 // The conditional draft never overwrites, retrieves or removes content that
 // changed behind its back, and acts when the content is what was expected.
 func TestConditionalDraft(t *testing.T) {
 	forEachStorage(t, func(t *testing.T, st *testStorage) {
-		dir := t.TempDir()
-		v1, v2 := filepath.Join(dir, "v1"), filepath.Join(dir, "v2")
-		writeFile(t, v1, "version 1\n")
-		writeFile(t, v2, "version 2!\n")
+		v1, v2 := twoVersions(t)
+		dir := filepath.Dir(v1) // for what is retrieved
 		s := st.startSession(nil)
 		const k1, k2 = "SHA256E-s10--one", "SHA256E-s11--two"
 		const target = "sub/a.txt"
@@ -323,10 +332,7 @@ func TestWhereIsPublicURL(t *testing.T) {
 // the source again from its start.
 func TestExportOverOwnContent(t *testing.T) {
 	forEachStorage(t, func(t *testing.T, st *testStorage) {
-		dir := t.TempDir()
-		v1, v2 := filepath.Join(dir, "v1"), filepath.Join(dir, "v2")
-		writeFile(t, v1, "version 1\n")
-		writeFile(t, v2, "version 2!\n")
+		v1, v2 := twoVersions(t)
 		s := st.startSession(nil)
 		s.send("EXPORT sub/a.txt")
 		s.send("TRANSFEREXPORT STORE SHA256E-s10--one " + v1)
