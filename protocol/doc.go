@@ -150,7 +150,8 @@
 // git-annex (10.20260717 and later) lists with LISTIMPORTABLECONTENTS and
 // believes a successful listing completely: files it does not name are
 // deleted from the imported tree. [Importer.ListImportableContents] streams
-// its entries through emit, each written at once, and any error makes the
+// its entries through emit, written a few hundred at a time (or after a
+// tenth of a second), and any error makes the
 // whole listing LISTIMPORTABLECONTENTS-FAILURE, never a shorter success.
 // emit refuses names git-annex mishandles (see [CleanImportName]) so the
 // remote can leave them out. IMPORT <name> comes before RETRIEVEIMPORT,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 )
 
 // errNewlineImport is the reason given when an import request names a file
@@ -72,20 +73,35 @@ func (j *job) import1(ctx context.Context, a *Annex, m message, pre prefix) mess
 	}
 }
 
-// listImportable streams the listing: each emitted entry is written at
-// once, as its two lines together, so a listing of any size costs no
-// memory here and git-annex sees it as it is made.
+// listImportable streams the listing in batches: entries are written
+// listBatch at a time, or once the first of them has waited listWait, so a
+// listing of any size costs no more memory here than a batch, git-annex
+// reads many entries per wakeup rather than one, and a slow lister's
+// entries still flow.
 func (j *job) listImportable(ctx context.Context, a *Annex, im Importer, m message) message {
 	var (
-		mu     sync.Mutex
-		closed bool  // the method has returned
-		sent   int   // entries written
-		broken error // an entry that could not be written: the listing is incomplete
+		mu       sync.Mutex
+		closed   bool      // the method has returned
+		accepted int       // entries taken, written or pending
+		broken   error     // an entry that could not be written: the listing is incomplete
+		pending  []message // lines not yet written
+		timer    *time.Timer
 	)
-	emit := func(size int64, name, cid string) error {
-		if err := checkEntry(size, name, cid); err != nil {
-			return err
+	flush := func() { // with mu held
+		if timer != nil {
+			timer.Stop()
+			timer = nil
 		}
+		if len(pending) == 0 {
+			return
+		}
+		if err := j.send(pending...); err != nil && broken == nil {
+			broken = err
+		}
+		clear(pending)
+		pending = pending[:0]
+	}
+	emit := func(size int64, name, cid string) error {
 		// One entry at a time, so the entries of a remote that lists
 		// from several goroutines never interleave.
 		mu.Lock()
@@ -93,26 +109,43 @@ func (j *job) listImportable(ctx context.Context, a *Annex, im Importer, m messa
 		if closed {
 			return fmt.Errorf("%s: emit called after ListImportableContents returned", m.word)
 		}
+		if err := checkEntry(size, name, cid); err != nil {
+			flush() // what went before it first, where the note of it belongs
+			return err
+		}
+		if broken != nil {
+			return broken
+		}
 		if ctx.Err() != nil {
 			broken = context.Cause(ctx)
 			return broken
 		}
-		if err := j.send(importableContent(size, name), importableContentIdentifier(cid)); err != nil {
-			broken = err
-			return err
+		accepted++
+		pending = append(pending, importableContent(size, name), importableContentIdentifier(cid))
+		switch {
+		case len(pending) >= 2*listBatch:
+			flush()
+		case timer == nil:
+			timer = time.AfterFunc(listWait, func() {
+				mu.Lock()
+				defer mu.Unlock()
+				if !closed {
+					flush()
+				}
+			})
 		}
-		sent++
-		return nil
+		return broken
 	}
 	err := j.call(m, func() error { return im.ListImportableContents(ctx, a, emit) })
 	mu.Lock()
+	flush()
 	closed = true
 	if err == nil && broken != nil {
 		// The method swallowed the error: a shorter SUCCESS listing
 		// would delete the missing files from the imported tree.
 		err = fmt.Errorf("listing incomplete: %w", broken)
 	}
-	n := sent
+	n := accepted
 	mu.Unlock()
 	switch {
 	case err == nil:
@@ -123,6 +156,13 @@ func (j *job) listImportable(ctx context.Context, a *Annex, im Importer, m messa
 	}
 	return listImportableContentsFailure(reason(err))
 }
+
+// One write(2) per entry cost the program a third of a large listing's
+// time, and git-annex a wakeup per entry.
+const (
+	listBatch = 256                    // entries per write
+	listWait  = 100 * time.Millisecond // the longest an entry waits for others
+)
 
 // checkEntry refuses an entry git-annex would mishandle; see
 // [Importer.ListImportableContents].

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // countingWriter counts the lines written to it, and the writes that split
@@ -51,22 +52,21 @@ func (listFunc) CheckPresentImport(context.Context, *Annex, string, string) (boo
 	return false, nil
 }
 
-// A listing is streamed: every entry is on the writer, both its lines,
-// before emit returns, so nothing is buffered however long the listing.
+// A listing is streamed in batches: fewer than listBatch entries wait to be
+// written, and each write holds whole entries, so the memory a listing
+// takes does not grow with it.
 func TestListingStreams(t *testing.T) {
 	const entries = 10000
 	w := &countingWriter{}
 	r := listFunc{list: func(ctx context.Context, a *Annex, emit func(int64, string, string) error) error {
 		base := w.count() // VERSION and EXTENSIONS
 		for i := range entries {
-			if got, want := w.count(), base+2*i; got != want {
-				return fmt.Errorf("before entry %d the writer has %d lines, want %d", i, got, want)
-			}
 			if err := emit(int64(i), fmt.Sprintf("dir %d/file %d", i%100, i), fmt.Sprintf("cid-%d", i)); err != nil {
 				return err
 			}
-			if got, want := w.count(), base+2*(i+1); got != want {
-				return fmt.Errorf("after entry %d the writer has %d lines, want %d", i, got, want)
+			written := w.count() - base
+			if waiting := i + 1 - written/2; written%2 != 0 || waiting < 0 || waiting >= listBatch {
+				return fmt.Errorf("after entry %d the writer has %d lines: %d entries wait, want fewer than %d", i, written, waiting, listBatch)
 			}
 		}
 		return nil
@@ -100,6 +100,35 @@ func TestListingStreams(t *testing.T) {
 // A listing whose emit failed for a reason other than a refused entry
 // (here: Serve's context cancelled part-way) is answered FAILURE even when
 // the remote swallows the error and returns nil: a shorter SUCCESS listing
+
+// An entry of a lister that pauses is written within listWait, not held
+// until the batch fills or the listing ends.
+func TestListingSlowListerFlows(t *testing.T) {
+	w := &countingWriter{}
+	r := listFunc{list: func(ctx context.Context, a *Annex, emit func(int64, string, string) error) error {
+		base := w.count()
+		if err := emit(1, "first", "cid-1"); err != nil {
+			return err
+		}
+		deadline := time.Now().Add(20 * listWait)
+		for w.count() < base+2 {
+			if time.Now().After(deadline) {
+				return fmt.Errorf("the entry was not written within %v", 20*listWait)
+			}
+			time.Sleep(listWait / 10)
+		}
+		return nil
+	}}
+	var stderr bytes.Buffer
+	in := strings.NewReader("EXTENSIONS INFO\nLISTIMPORTABLECONTENTS\n")
+	if err := serve(context.Background(), r, in, w, Options{Stderr: &stderr, DisableAsync: true}, config{}); err != nil {
+		t.Fatalf("Serve: %v\n%s", err, stderr.String())
+	}
+	if !strings.HasSuffix(w.buf.String(), "IMPORTABLECONTENTIDENTIFIER cid-1\nLISTIMPORTABLECONTENTS-SUCCESS\n") {
+		t.Errorf("got:\n%s", w.buf.String())
+	}
+}
+
 // would delete the missing files from git-annex's tree.
 func TestListingSwallowedEmitErrorFails(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())

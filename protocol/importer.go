@@ -23,7 +23,9 @@ type Importer interface {
 	// the content does and means the same from every machine that can
 	// reach the storage, since git-annex shares it with clones.
 	//
-	// emit writes the entry at once; nothing is buffered. It returns a
+	// emit writes entries in batches of a few hundred, so git-annex reads
+	// many per wakeup; an entry waits a tenth of a second at most, and
+	// memory does not grow with the listing. It returns a
 	// *[ProtocolError] for an entry it refuses to send (a name
 	// [CleanImportName] rejects, an empty cid or one with a newline, a
 	// negative size): leave such files out and go on. Any other error
