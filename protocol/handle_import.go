@@ -157,8 +157,8 @@ func (j *job) listImportable(ctx context.Context, a *Annex, im Importer, m messa
 	return listImportableContentsFailure(reason(err))
 }
 
-// One write(2) per entry cost the program a third of a large listing's
-// time, and git-annex a wakeup per entry.
+// One write(2) per entry was half of the program's time in a large listing
+// (BENCHMARKS.md, E1), and cost git-annex a wakeup per entry.
 const (
 	listBatch = 256                    // entries per write
 	listWait  = 100 * time.Millisecond // the longest an entry waits for others
