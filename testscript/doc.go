@@ -3,7 +3,8 @@
 //   - testdata/protocol: protocol transcripts of this program. A stdin file
 //     plays git-annex, the script runs the remote with exec and compares its
 //     replies with cmpwire. They need no git-annex, and they pin this
-//     program's exact wire output (its settings, its messages).
+//     program's exact wire output (its settings, its messages), but for
+//     PROGRESS lines, whose number depends on how long a transfer took.
 //   - testdata/conformance: a black-box conformance suite for any external
 //     special remote, run by TestConformance (see below).
 //   - testdata/e2e: end-to-end scripts that drive a real git-annex against
