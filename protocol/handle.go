@@ -77,7 +77,9 @@ func (j *job) serve(ev event, pre prefix) {
 		return // the session is ending
 	}
 	a := &Annex{j: j, transfer: transfers[m.word]}
-	a.progress.begin(j.s.cfg.now())
+	if a.transfer {
+		a.progress.begin(j.s.cfg.now())
+	}
 	replies := j.dispatch(ctx, a, m, pre)
 	a.finish(anyFailure(replies))
 	for _, r := range replies {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 
 	"github.com/exporttree/git-annex-remote-exporttree/backends"
@@ -59,14 +58,8 @@ func (r *remote) StoreExportExpected(ctx context.Context, a *protocol.Annex, loc
 		return "", err
 	}
 	defer src.Close()
-	cid, err := b.Store(ctx, loc.Name, withFaults(ctx, src.f), backends.StoreOptions{
-		Size: src.size, Label: key, If: cond, Progress: a.Progress,
-	})
-	if err != nil {
-		return "", err
-	}
-	a.Debug(fmt.Sprintf("stored %q (%d bytes, %s), content identifier %s", loc.Name, src.size, cond, cid))
-	return string(cid), nil
+	cid, err := storeSource(ctx, a, b, loc.Name, key, src, cond)
+	return string(cid), err
 }
 
 func (r *remote) RetrieveExportExpected(ctx context.Context, a *protocol.Annex, loc protocol.Location, key, file string) error {

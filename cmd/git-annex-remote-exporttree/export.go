@@ -40,7 +40,7 @@ func (r *remote) StoreExport(ctx context.Context, a *protocol.Annex, name, key, 
 		// condition, which the backend checks as it stores, and ask what
 		// is there only when it fails. One round trip less per file on
 		// S3; at worst one small upload wasted.
-		err := storeSource(ctx, a, b, name, key, src, backends.NothingThere)
+		_, err := storeSource(ctx, a, b, name, key, src, backends.NothingThere)
 		if !errors.Is(err, backends.ErrConflict) {
 			return err
 		}
@@ -52,7 +52,8 @@ func (r *remote) StoreExport(ctx context.Context, a *protocol.Annex, name, key, 
 	if err != nil {
 		return err
 	}
-	return storeSource(ctx, a, b, name, key, src, cond)
+	_, err = storeSource(ctx, a, b, name, key, src, cond)
+	return err
 }
 
 // optimisticStoreLimit bounds the upload a guarded store may waste by first

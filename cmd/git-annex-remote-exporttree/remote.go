@@ -137,21 +137,22 @@ func storeFile(ctx context.Context, a *protocol.Annex, b backends.Backend, name,
 		return err
 	}
 	defer src.Close()
-	return storeSource(ctx, a, b, name, key, src, backends.Unconditional)
+	_, err = storeSource(ctx, a, b, name, key, src, backends.Unconditional)
+	return err
 }
 
 // storeSource stores src under name when what is there meets cond.
-func storeSource(ctx context.Context, a *protocol.Annex, b backends.Backend, name, key string, src *source, cond backends.Condition) error {
+func storeSource(ctx context.Context, a *protocol.Annex, b backends.Backend, name, key string, src *source, cond backends.Condition) (backends.CID, error) {
 	// The file goes to the backend unwrapped, so a copy between files can
 	// stay in the kernel; the backend reports progress between chunks.
 	cid, err := b.Store(ctx, name, withFaults(ctx, src.f), backends.StoreOptions{
 		Size: src.size, Label: key, If: cond, Progress: a.Progress,
 	})
 	if err != nil {
-		return err
+		return "", err
 	}
 	a.Debug(fmt.Sprintf("stored %q (%d bytes), content identifier %s", name, src.size, cid))
-	return nil
+	return cid, nil
 }
 
 // retrieveFile writes the content under name to the local file. It writes a
