@@ -3,9 +3,10 @@
 // project's program, a function serving pipes, or somebody else's remote —
 // the way git-annex does, without git-annex.
 //
-// A Session answers the remote's queries itself (GETCONFIG from
-// [Options.Config], GETCREDS, GETUUID, GETGITDIR, GETSTATE, ...), records its
-// notes (DEBUG, INFO) and settings (SETCONFIG, SETCREDS, SETSTATE), and hands
+// A Session answers the remote's queries itself, as git-annex does
+// (GETCONFIG from [Options.Config], GETCREDS, GETUUID, GETGITDIR, GETSTATE,
+// DIRHASH, GETURLS, ...), records its notes (DEBUG, INFO) and settings
+// (SETCONFIG, SETCREDS, SETSTATE, SETWANTED, SETURLPRESENT, ...), and hands
 // every other line to the caller as the reply. Every wait is bounded by
 // [Options.Timeout], so a remote that hangs fails the test instead of
 // hanging it. ASYNC is not spoken: the session is one job.
@@ -18,6 +19,7 @@ import (
 	"io"
 	"maps"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -33,6 +35,10 @@ type Options struct {
 	// State answers GETSTATE; SETSTATE adds to it (see [Session.State]).
 	// Pass one session's State to the next to keep it, as git-annex does.
 	State map[string]string
+	// URLs answers GETURLS: the URLs (and URIs) git-annex knows for a key.
+	// SETURLPRESENT and SETURIPRESENT add to them, SETURLMISSING and
+	// SETURIMISSING take away (see [Session.URLs]).
+	URLs map[string][]string
 	// UUID, GitDir and RemoteName answer GETUUID, GETGITDIR and
 	// GETGITREMOTENAME.
 	UUID, GitDir, RemoteName string
@@ -64,6 +70,8 @@ type Session struct {
 	settings map[string]string
 	creds    map[string][2]string
 	state    map[string]string
+	urls     map[string][]string
+	wanted   string
 }
 
 // Start runs cmd as a remote. cmd's Stdin and Stdout must be unset; its
@@ -109,9 +117,13 @@ func newSession(in io.WriteCloser, out io.Reader, opts Options) *Session {
 		opts.Timeout = 10 * time.Second
 	}
 	s := &Session{opts: opts, in: in, lines: make(chan string, 64),
-		settings: map[string]string{}, creds: map[string][2]string{}, state: map[string]string{}}
+		settings: map[string]string{}, creds: map[string][2]string{}, state: map[string]string{},
+		urls: map[string][]string{}}
 	maps.Copy(s.creds, opts.Creds)
 	maps.Copy(s.state, opts.State)
+	for key, urls := range opts.URLs {
+		s.urls[key] = slices.Clone(urls)
+	}
 	go s.read(out)
 	return s
 }
@@ -215,6 +227,36 @@ func (s *Session) answer(line string) (bool, error) {
 		key, value, _ := strings.Cut(rest, " ")
 		s.state[key] = value
 		return true, nil
+	case "DIRHASH":
+		return true, s.sendLocked("VALUE " + dirHashMixed(rest))
+	case "DIRHASH-LOWER":
+		return true, s.sendLocked("VALUE " + dirHashLower(rest))
+	case "SETWANTED":
+		s.wanted = rest
+		return true, nil
+	case "GETWANTED":
+		return true, s.sendLocked("VALUE " + s.wanted)
+	case "SETURLPRESENT", "SETURIPRESENT":
+		key, url, _ := strings.Cut(rest, " ")
+		if !slices.Contains(s.urls[key], url) {
+			s.urls[key] = append(s.urls[key], url)
+		}
+		return true, nil
+	case "SETURLMISSING", "SETURIMISSING":
+		key, url, _ := strings.Cut(rest, " ")
+		s.urls[key] = slices.DeleteFunc(s.urls[key], func(u string) bool { return u == url })
+		return true, nil
+	case "GETURLS":
+		// One VALUE per URL with the prefix, then an empty VALUE.
+		key, prefix, _ := strings.Cut(rest, " ")
+		for _, url := range s.urls[key] {
+			if strings.HasPrefix(url, prefix) {
+				if err := s.sendLocked("VALUE " + url); err != nil {
+					return true, err
+				}
+			}
+		}
+		return true, s.sendLocked("VALUE ")
 	}
 	return false, nil
 }
@@ -281,6 +323,28 @@ func (s *Session) Creds() map[string][2]string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return maps.Clone(s.creds)
+}
+
+// URLs returns the URLs known so far for each key: Options.URLs and what
+// the remote set present or missing.
+func (s *Session) URLs() map[string][]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	urls := map[string][]string{}
+	for key, u := range s.urls {
+		if len(u) > 0 {
+			urls[key] = slices.Clone(u)
+		}
+	}
+	return urls
+}
+
+// Wanted returns the preferred content expression the remote set with
+// SETWANTED ("" when none).
+func (s *Session) Wanted() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.wanted
 }
 
 // State returns the state known so far: Options.State and what the remote

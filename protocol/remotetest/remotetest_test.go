@@ -1,6 +1,7 @@
 package remotetest_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -165,5 +166,77 @@ func TestSessionKeepsCredsAndState(t *testing.T) {
 	}
 	if *r != (credsRemote{user: "id", pass: "pass word", state: "v 1"}) {
 		t.Errorf("second run saw %+v", *r)
+	}
+}
+
+// The queries of remotes that lay out keys as git-annex's own directory
+// remote does and record URLs: a raw remote (no protocol library, as a shell
+// remote would be) asks them at PREPARE and the session answers each as
+// git-annex would.
+func TestSessionAnswersKeyQueries(t *testing.T) {
+	const key = "SHA256E-s17--f4dd0b46f63a55627ad207f9458d856567f0c80a90c64c2523fe982cefb132c7.txt"
+	asks := []string{
+		"DIRHASH " + key,
+		"DIRHASH-LOWER " + key,
+		"SETURLPRESENT " + key + " http://a.example/1",
+		"SETURIPRESENT " + key + " ipfs:Qm1",
+		"SETURLPRESENT " + key + " http://b.example/2",
+		"SETURLMISSING " + key + " http://b.example/2",
+		"GETURLS " + key + " http",
+		"GETURLS " + key + " ",
+		"SETWANTED include=*.txt",
+		"GETWANTED",
+	}
+	var got []string
+	s := remotetest.Serve(func(in io.Reader, out io.Writer) error {
+		lines := bufio.NewScanner(in)
+		read := func() string { lines.Scan(); return lines.Text() }
+		io.WriteString(out, "VERSION 1\n")
+		read() // EXTENSIONS
+		io.WriteString(out, "UNSUPPORTED-REQUEST\n")
+		read() // PREPARE
+		for _, ask := range asks {
+			io.WriteString(out, ask+"\n")
+			word, _, _ := strings.Cut(ask, " ")
+			switch word {
+			case "DIRHASH", "DIRHASH-LOWER", "GETWANTED":
+				got = append(got, read())
+			case "GETURLS":
+				for v := read(); ; v = read() {
+					got = append(got, v)
+					if v == "VALUE " || !strings.HasPrefix(v, "VALUE ") {
+						break
+					}
+				}
+			}
+		}
+		io.WriteString(out, "PREPARE-SUCCESS\n")
+		_, err := io.Copy(io.Discard, in)
+		return err
+	}, remotetest.Options{Timeout: 5 * time.Second})
+	if _, err := s.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	if reply, err := s.Request("PREPARE"); err != nil || reply != "PREPARE-SUCCESS" {
+		t.Fatalf("PREPARE: %q, %v", reply, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"VALUE 45/55/",   // git annex examinekey --format='${hashdirmixed}'
+		"VALUE 255/916/", // ${hashdirlower}
+		"VALUE http://a.example/1", "VALUE ",
+		"VALUE http://a.example/1", "VALUE ipfs:Qm1", "VALUE ",
+		"VALUE include=*.txt",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("answers:\n%q\nwant:\n%q", got, want)
+	}
+	if urls := s.URLs()[key]; !slices.Equal(urls, []string{"http://a.example/1", "ipfs:Qm1"}) {
+		t.Errorf("URLs() = %q", urls)
+	}
+	if w := s.Wanted(); w != "include=*.txt" {
+		t.Errorf("Wanted() = %q", w)
 	}
 }
