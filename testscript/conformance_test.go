@@ -159,7 +159,9 @@ func (tgt *conformanceTarget) probe() (remoteFeatures, error) {
 		return f, fmt.Errorf("probing the remote: %v", err)
 	}
 	defer s.Close()
-	if _, err := s.Handshake(); err != nil {
+	// Offer what the scripts' handshakes offer: git-annex never sends an
+	// empty EXTENSIONS, and some remotes (AnnexRemote 1.6) fail on one.
+	if _, err := s.Handshake("INFO", "GETGITREMOTENAME"); err != nil {
 		return f, fmt.Errorf("probing the remote: %v", err)
 	}
 	for _, q := range []struct {
