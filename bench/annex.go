@@ -24,12 +24,17 @@ const (
 	floorPlainDir
 	floorDurableDir
 	floorNoStoreDir
+	floorNoStoreAsyncDir
 )
 
 func (k kind) ours() bool { return k == oursDir || k == oursS3 }
 
+// floor says whether k is the floor remote, which exports to a directory.
+func (k kind) floor() bool { _, ok := floorModes[k]; return ok }
+
 // floorModes are the floor remote's kinds and their modes.
-var floorModes = map[kind]string{floorPlainDir: floorPlain, floorDurableDir: floorDurable, floorNoStoreDir: floorNoStore}
+var floorModes = map[kind]string{floorPlainDir: floorPlain, floorDurableDir: floorDurable,
+	floorNoStoreDir: floorNoStore, floorNoStoreAsyncDir: floorNoStoreAsync}
 
 // smallRepo and mediumRepo are made once and shared by the rows.
 func (b *bench) smallRepo() (*repo, error) {
@@ -66,8 +71,8 @@ type target struct {
 func (b *bench) newRemote(r *repo, k kind) (*target, error) {
 	t := &target{name: b.next("r")}
 	args := []string{"annex", "initremote", "-q", t.name, "encryption=none", "exporttree=yes"}
-	switch k {
-	case oursDir, builtinDir, floorPlainDir, floorDurableDir, floorNoStoreDir:
+	switch {
+	case k == oursDir || k == builtinDir || k.floor():
 		dir := filepath.Join(b.work, "exports", t.name)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, err
@@ -75,7 +80,7 @@ func (b *bench) newRemote(r *repo, k kind) (*target, error) {
 		args = append(args, "directory="+dir)
 		t.count = func() (int, error) { return countFiles(dir) }
 		t.clear = func() { os.RemoveAll(dir) }
-	case oursS3, builtinS3:
+	case k == oursS3 || k == builtinS3:
 		bucket, err := b.bucket()
 		if err != nil {
 			return nil, err
@@ -91,13 +96,13 @@ func (b *bench) newRemote(r *repo, k kind) (*target, error) {
 		args = append(args, "type=external", "externaltype=exporttree", "backend=s3", "endpoint=http://"+b.s3.host)
 	case builtinDir:
 		args = append(args, "type=directory")
-	case floorPlainDir, floorDurableDir, floorNoStoreDir:
-		args = append(args, "type=external", "externaltype="+floorType(floorModes[k]))
 	case builtinS3:
 		// signature=v4 is not used: git-annex's S3 library signs v4
 		// requests without the port, which MinIO on a port rejects.
 		host, port, _ := net.SplitHostPort(b.s3.host)
 		args = append(args, "type=S3", "host="+host, "port="+port, "protocol=http")
+	default:
+		args = append(args, "type=external", "externaltype="+floorType(floorModes[k]))
 	}
 	// initremote does not wait for the remote processes it started:
 	// their lines would reach the export's log after export cleared it.
@@ -143,7 +148,7 @@ func (b *bench) export(r *repo, k kind, jobs int, extraEnv ...string) (s sample,
 		return s, err
 	}
 	want := len(r.files)
-	if k == floorNoStoreDir {
+	if k == floorNoStoreDir || k == floorNoStoreAsyncDir {
 		want = 0
 	}
 	if n != want {

@@ -7,9 +7,10 @@ package main
 // it is the program's own cost.
 //
 // It is no remote to keep data in: it trusts every name git-annex sends,
-// speaks neither ASYNC nor INFO, and is not correct under races (two
-// processes storing one name, a store beside a removal); the benchmark's
-// exports never race.
+// speaks no INFO (and ASYNC only when it stores nothing: every answer is
+// then immediate, so one loop serves every job), and is not correct under
+// races (two processes storing one name, a store beside a removal); the
+// benchmark's exports never race.
 
 import (
 	"bufio"
@@ -29,6 +30,9 @@ const (
 	floorPlain   = "plain"   // a temporary beside the name, renamed into place, as git-annex's directory remote stores
 	floorDurable = "durable" // the same with the fsync pair the program does: the file before the rename, its directory after
 	floorNoStore = "nostore" // store nothing: every name is absent, every store succeeds at once
+	// The same, speaking ASYNC: one process for all of git-annex's jobs,
+	// as the program runs.
+	floorNoStoreAsync = "nostoreasync"
 )
 
 func isFloor() bool { return os.Getenv(envFloor) != "" }
@@ -36,9 +40,12 @@ func isFloor() bool { return os.Getenv(envFloor) != "" }
 // floor serves git-annex until its input ends.
 func floor() int {
 	mode := os.Getenv(envFloor)
+	async := mode == floorNoStoreAsync
+	nostore := mode == floorNoStore || async
 	in, out := bufio.NewReader(os.Stdin), bufio.NewWriter(os.Stdout)
+	job := "" // "J <n> " of the request being answered, under ASYNC
 	reply := func(line string) bool {
-		out.WriteString(line + "\n")
+		out.WriteString(job + line + "\n")
 		return out.Flush() == nil
 	}
 	if !reply("VERSION 2") {
@@ -50,19 +57,33 @@ func floor() int {
 		if err != nil {
 			return 0
 		}
-		word, rest, _ := strings.Cut(strings.TrimSuffix(line, "\n"), " ")
+		line = strings.TrimSuffix(line, "\n")
+		job = ""
+		if async && strings.HasPrefix(line, "J ") {
+			n, request, _ := strings.Cut(line[2:], " ")
+			job, line = "J "+n+" ", request
+		}
+		word, rest, _ := strings.Cut(line, " ")
 		var ok bool
 		switch word {
 		case "EXPORT":
 			name = rest
 			continue
 		case "EXTENSIONS":
-			ok = reply("EXTENSIONS")
+			if async {
+				ok = reply("EXTENSIONS ASYNC")
+			} else {
+				ok = reply("EXTENSIONS")
+			}
 		case "INITREMOTE":
 			ok = reply("INITREMOTE-SUCCESS")
 		case "EXPORTSUPPORTED":
 			ok = reply("EXPORTSUPPORTED-SUCCESS")
 		case "PREPARE":
+			if nostore {
+				ok = reply("PREPARE-SUCCESS")
+				break
+			}
 			if !reply("GETCONFIG directory") {
 				return 1
 			}
@@ -72,7 +93,7 @@ func floor() int {
 		case "CHECKPRESENTEXPORT":
 			// git-annex asks before every store and skips it on SUCCESS.
 			answer := "CHECKPRESENT-FAILURE "
-			if mode != floorNoStore {
+			if !nostore {
 				if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
 					answer = "CHECKPRESENT-SUCCESS "
 				}
@@ -84,7 +105,7 @@ func floor() int {
 			switch {
 			case op != "STORE":
 				ok = reply("TRANSFER-FAILURE " + op + " " + key + " the floor only stores")
-			case mode == floorNoStore:
+			case nostore:
 				ok = reply("TRANSFER-SUCCESS STORE " + key)
 			default:
 				ok = reply(floorResult("TRANSFER-", "STORE "+key, bareStore(dir, name, file, mode == floorDurable)))
@@ -133,7 +154,7 @@ func (b *bench) floorCommand() *exec.Cmd {
 // git-annex runs with: a script that runs this binary in that mode.
 func (b *bench) installFloor() error {
 	self := "'" + strings.ReplaceAll(b.self, "'", `'\''`) + "'"
-	for _, mode := range []string{floorPlain, floorDurable, floorNoStore} {
+	for _, mode := range []string{floorPlain, floorDurable, floorNoStore, floorNoStoreAsync} {
 		script := "#!/bin/sh\n" + envFloor + "=" + mode + " exec " + self + " \"$@\"\n"
 		if err := os.WriteFile(filepath.Join(b.work, "path", "git-annex-remote-"+floorType(mode)), []byte(script), 0o755); err != nil {
 			return err
