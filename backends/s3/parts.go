@@ -21,6 +21,8 @@ func (b *Backend) uploadParts(ctx context.Context, key, uploadID string, first [
 
 	free := make(chan []byte, b.parallelism)
 	allocated := 0
+	var made int64 // bytes of the buffers made here (not first)
+	defer func() { b.buffers(-made) }()
 	acquire := func() ([]byte, error) {
 		select {
 		case buf := <-free:
@@ -29,7 +31,8 @@ func (b *Backend) uploadParts(ctx context.Context, key, uploadID string, first [
 		}
 		if allocated < b.parallelism {
 			allocated++
-			return make([]byte, partSize), nil
+			made += partSize
+			return b.buffer(partSize), nil
 		}
 		select {
 		case buf := <-free:
@@ -189,4 +192,11 @@ func (s *sourceReader) probe() error {
 		return s.fail(err)
 	}
 	return nil
+}
+
+// buffer makes a buffer of n bytes for content, telling Config.Buffers;
+// whoever asks for one gives it up with b.buffers(-n) when done.
+func (b *Backend) buffer(n int64) []byte {
+	b.buffers(n)
+	return make([]byte, n)
 }

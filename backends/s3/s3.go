@@ -147,6 +147,11 @@ type Config struct {
 	// Transport, when set, carries the HTTP requests (proxies, custom
 	// TLS, tests); nil means minio-go's default.
 	Transport http.RoundTripper
+	// Buffers, when set, hears of the memory stores hold content in: n
+	// bytes taken (positive) or given up (negative). Most of a store's
+	// memory is these buffers; the program sizes its garbage collector's
+	// memory limit by them.
+	Buffers func(n int64)
 }
 
 // Backend stores an exported tree in an S3 bucket.
@@ -167,6 +172,8 @@ type Backend struct {
 
 	// now is the server's clock (see serverClock); tests move it.
 	now func() time.Time
+
+	buffers func(n int64) // Config.Buffers, or nothing
 
 	// abandoned are the multipart uploads whose abort failed (the server
 	// was unreachable); see retryAborts.
@@ -204,6 +211,10 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 		copyLimit:    MaxPartSize,
 		copyPartSize: 1 << 30,
 		now:          clock.now,
+		buffers:      cfg.Buffers,
+	}
+	if b.buffers == nil {
+		b.buffers = func(int64) {}
 	}
 	if b.partSize == 0 {
 		b.partSize = DefaultPartSize

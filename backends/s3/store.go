@@ -79,6 +79,11 @@ func (b *Backend) Store(ctx context.Context, name string, r io.Reader, opts back
 // of bytes stored.
 func (b *Backend) upload(ctx context.Context, key string, src *sourceReader, size int64, put, cond minio.PutObjectOptions, prog *progress) (minio.UploadInfo, int64, error) {
 	var data []byte
+	defer func() {
+		if cap(data) > 0 {
+			b.buffers(-int64(cap(data)))
+		}
+	}()
 	switch {
 	case size == 0:
 		// An empty body may never be read: look for extra bytes first.
@@ -86,7 +91,7 @@ func (b *Backend) upload(ctx context.Context, key string, src *sourceReader, siz
 			return minio.UploadInfo{}, 0, err
 		}
 	case size > 0 && size <= b.partSize:
-		data = make([]byte, size)
+		data = b.buffer(size)
 		if _, err := io.ReadFull(src, data); err != nil {
 			return minio.UploadInfo{}, 0, err
 		}
@@ -94,7 +99,7 @@ func (b *Backend) upload(ctx context.Context, key string, src *sourceReader, siz
 		return b.putMultipart(ctx, key, nil, src, size, put, cond, prog)
 	default:
 		// Unknown size: what fits in one part goes in one PUT.
-		data = make([]byte, b.partSize)
+		data = b.buffer(b.partSize)
 		n, err := io.ReadFull(src, data)
 		switch {
 		case err == nil:

@@ -11,20 +11,13 @@
 // See the README for every setting.
 package main
 
-import (
-	"os"
-	"runtime/debug"
-)
+import "os"
+
+// memoryLimit keeps the garbage collector's limit to the S3 content buffers in
+// use (memory.go); nil in tests, which run the program in their own process.
+var memoryLimit *memoryBudget
 
 func main() {
-	if os.Getenv("GOGC") == "" {
-		// Most live memory is S3 upload buffers (parallelparts ×
-		// partsize), reused from part to part, around which each part's
-		// request leaves garbage. Collecting at 25% growth instead of
-		// 100% keeps a 1 GiB upload under 64 MiB of RSS (see
-		// BENCHMARKS.md); the buffers hold no pointers, so the extra
-		// collections cost little.
-		debug.SetGCPercent(25)
-	}
+	memoryLimit = newMemoryBudget()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

@@ -39,6 +39,7 @@ func openBackend(ctx context.Context, a *protocol.Annex, cfg config, create bool
 			Parallelism:  cfg.S3.ParallelParts,
 			StorageClass: cfg.S3.StorageClass,
 			CreateBucket: create && cfg.S3.CreateBucket,
+			Buffers:      memoryLimit.add,
 		})
 	}
 	return nil, fmt.Errorf("backend=%s is not supported", cfg.Backend)
