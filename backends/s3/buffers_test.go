@@ -54,15 +54,19 @@ func TestStoreBuffers(t *testing.T) {
 		declared int64
 		cond     backends.Condition
 		fails    bool
-		peak     int64 // what the store holds at most
+		// What the store holds at most: a part buffer more when the
+		// next part is read before an upload gives one back, up to
+		// Parallelism.
+		minPeak, maxPeak int64
 	}{
-		{name: "small", src: bytes.NewReader(data[:1000]), declared: 1000, peak: 1000},
-		{name: "small of unknown size", src: bytes.NewReader(data[:1000]), declared: -1, peak: part},
-		{name: "parts", src: bytes.NewReader(data), declared: int64(len(data)), peak: 2 * part},
-		{name: "parts of unknown size", src: bytes.NewReader(data), declared: -1, peak: 2 * part},
+		{name: "small", src: bytes.NewReader(data[:1000]), declared: 1000, minPeak: 1000, maxPeak: 1000},
+		{name: "small of unknown size", src: bytes.NewReader(data[:1000]), declared: -1, minPeak: part, maxPeak: part},
+		{name: "parts", src: bytes.NewReader(data), declared: int64(len(data)), minPeak: part, maxPeak: 2 * part},
+		{name: "parts of unknown size", src: bytes.NewReader(data), declared: -1, minPeak: part, maxPeak: 2 * part},
 		{name: "refused by its condition", src: bytes.NewReader(data[:1000]), declared: 1000,
-			cond: backends.NothingThere, fails: true, peak: 1000},
-		{name: "source fails among parts", src: failing(7 << 20), declared: int64(len(data)), fails: true, peak: 2 * part},
+			cond: backends.NothingThere, fails: true, minPeak: 1000, maxPeak: 1000},
+		{name: "source fails among parts", src: failing(7 << 20), declared: int64(len(data)), fails: true,
+			minPeak: part, maxPeak: 2 * part},
 	} {
 		// A plain io.Reader: Store must not see the bytes.Reader.
 		_, err := b.Store(t.Context(), "f", struct{ io.Reader }{tc.src}, backends.StoreOptions{Size: tc.declared, If: tc.cond})
@@ -73,8 +77,8 @@ func TestStoreBuffers(t *testing.T) {
 		if inUse != 0 {
 			t.Errorf("%s: %d bytes of buffers still in use after the store", tc.name, inUse)
 		}
-		if peak != tc.peak {
-			t.Errorf("%s: the store held %d bytes of buffers at most, want %d", tc.name, peak, tc.peak)
+		if peak < tc.minPeak || peak > tc.maxPeak {
+			t.Errorf("%s: the store held %d bytes of buffers at most, want %d to %d", tc.name, peak, tc.minPeak, tc.maxPeak)
 		}
 	}
 }
