@@ -16,7 +16,7 @@ import (
 // instead of making the collector run without end.
 
 // memoryRoom is the limit without content buffers: the program's own
-// memory (10 to 16 MiB of RSS, BENCHMARKS.md) and its garbage. A 1 GiB
+// memory (10 to 18 MiB of RSS, BENCHMARKS.md) and its garbage. A 1 GiB
 // upload with the default parts peaks at 53 MiB of RSS with it (55 MiB with
 // the collector at 25% growth, its setting before), 60 MiB with 24 MiB.
 const memoryRoom = 16 << 20
