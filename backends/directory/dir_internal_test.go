@@ -136,3 +136,54 @@ func TestOpenDirAsRootDoes(t *testing.T) {
 		t.Errorf("after the move, openDir(\"real\") opened inode %d, want %d", got, want)
 	}
 }
+
+// A sweep (of another process that found a dead session) may take a
+// temporary between its creation and its lock: holding the temporary's
+// lock as the store tries to take it, or having removed it already. The
+// store starts over with a new name either way, instead of failing.
+func TestCreateTempRacesSweep(t *testing.T) {
+	b, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	d, err := b.openDir("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.close()
+	var swept []string
+	var held int = -1
+	defer func() { testHookCreated = nil }()
+	testHookCreated = func(d *dir, name string) {
+		switch len(swept) {
+		case 0: // a sweep that holds the lock as the store tries it
+			fd, err := unix.Openat(d.fd, name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+				t.Fatal(err)
+			}
+			d.unlink(name)
+			held = fd
+		case 1: // a sweep that is done: the name is gone
+			unix.Close(held)
+			if ok, err := d.sweepTemp(name); !ok || err != nil {
+				t.Fatalf("sweep: %v %v", ok, err)
+			}
+		}
+		swept = append(swept, name)
+	}
+	f, name, err := d.createTemp(tmpPrefix)
+	if err != nil {
+		t.Fatalf("createTemp: %v", err)
+	}
+	defer f.Close()
+	if len(swept) != 3 || name != swept[2] {
+		t.Fatalf("created %q after %d attempts (%q), want the third", name, len(swept), swept)
+	}
+	if _, err := d.lstat(name); err != nil {
+		t.Fatalf("the temporary is not under its name: %v", err)
+	}
+}

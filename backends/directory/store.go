@@ -25,8 +25,9 @@ func (b *Backend) Store(ctx context.Context, name string, r io.Reader, opts back
 	return cid, b.fail("store", name, err)
 }
 
-// createAttempts bounds retries when a concurrent Remove prunes the
-// directory between its creation and the temporary's.
+// createAttempts bounds retries of a creation another process undid: a
+// concurrent Remove that pruned the directory between its creation and the
+// temporary's, a sweep that took a temporary as it was made.
 const createAttempts = 5
 
 func (b *Backend) store(ctx context.Context, name string, r io.Reader, opts backends.StoreOptions) (cid backends.CID, err error) {
