@@ -349,7 +349,13 @@ func (d *dir) rmdir(base string) error {
 
 // sync commits the directory's entries. Some filesystems cannot fsync a
 // directory; their renames are as durable as they get without it.
+// testHookSynced, when set by a test, sees every directory fsync.
+var testHookSynced func(name string)
+
 func (d *dir) sync() error {
+	if testHookSynced != nil {
+		testHookSynced(d.name)
+	}
 	err := unix.Fsync(d.fd)
 	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOTSUP) {
 		return nil

@@ -187,3 +187,63 @@ func TestCreateTempRacesSweep(t *testing.T) {
 		t.Fatalf("the temporary is not under its name: %v", err)
 	}
 }
+
+// A store or rename into a directory that another process made (and may
+// not have committed to its parent yet) commits the directory's entry and
+// its parents' too, once per directory; one the process made and committed
+// costs only its own fsync afterwards.
+func TestEntriesCommittedUpToTheRoot(t *testing.T) {
+	root := t.TempDir()
+	b, err := Open(root, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	// Made by "another process": nothing says its entry is durable.
+	if err := os.MkdirAll(filepath.Join(root, "a", "b"), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	store := func(name string) {
+		t.Helper()
+		if _, err := b.Store(t.Context(), name, strings.NewReader("x"), backends.StoreOptions{Size: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store("first") // starts the session, which fsyncs its own files
+	var synced []string
+	defer func() { testHookSynced = nil }()
+	testHookSynced = func(name string) { synced = append(synced, name) }
+	for _, step := range []struct {
+		do   func()
+		want []string
+	}{
+		{func() { store("a/b/f") }, []string{"a/b", "a", ""}},
+		{func() { store("a/b/g") }, []string{"a/b"}},
+		{func() { store("top") }, []string{""}},
+		{func() { store("c/d/h") }, []string{"c/d", "c", ""}},
+		{func() {
+			if err := b.Rename(t.Context(), "top", "a/top", backends.Condition{}, backends.Condition{}); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"a", "", ""}},
+		{func() { // made again by someone else: a new directory (made
+			// before the old one goes, so it cannot reuse its inode)
+			if err := os.MkdirAll(filepath.Join(root, "new", "d"), 0o777); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.RemoveAll(filepath.Join(root, "c")); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(filepath.Join(root, "new"), filepath.Join(root, "c")); err != nil {
+				t.Fatal(err)
+			}
+			store("c/d/h")
+		}, []string{"c/d", "c", ""}},
+	} {
+		synced = nil
+		step.do()
+		if !reflect.DeepEqual(synced, step.want) {
+			t.Errorf("fsynced %q, want %q", synced, step.want)
+		}
+	}
+}

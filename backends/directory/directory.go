@@ -61,6 +61,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -101,6 +102,9 @@ type Backend struct {
 	escapes error
 	// session announces this process as a writer (see session.go).
 	session session
+	// durable holds the directories (dirKey) whose entries, up to the root,
+	// this process has committed (see syncEntries).
+	durable sync.Map
 }
 
 // Open returns a Backend storing below the directory at path, which must

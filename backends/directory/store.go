@@ -107,7 +107,7 @@ func (b *Backend) store(ctx context.Context, name string, r io.Reader, opts back
 	if err := d.sync(); err != nil {
 		return "", err
 	}
-	if err := b.syncCreated(created); err != nil {
+	if err := b.syncEntries(d); err != nil {
 		return "", err
 	}
 	return b.cid(&st), nil
@@ -225,19 +225,43 @@ func (b *Backend) inTheWay(name string, err error) error {
 	return err
 }
 
-// syncCreated commits the entries of the directories makeDir created.
-func (b *Backend) syncCreated(created []string) error {
-	for _, name := range created {
-		parent, _ := split(name)
-		d, err := b.openDir(parent)
+// dirKey names one directory, not whatever is at its name later: a
+// directory removed and made again is a new entry to commit.
+type dirKey struct {
+	name     string
+	dev, ino uint64
+}
+
+// syncEntries commits the entries of d and of every directory above it,
+// once per directory and process. Fsyncing d makes its files durable, not
+// d itself: another process may have made d (or its parent) a moment ago
+// and not yet fsynced the parent, and a crash would then take the file
+// with the directory. Journalling filesystems order this for us; FAT and
+// ext2 do not.
+func (b *Backend) syncEntries(d *dir) error {
+	if d.name == "" {
+		return nil
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(d.fd, &st); err != nil {
+		return d.pathError("stat", "", err)
+	}
+	key := dirKey{d.name, st.Dev, st.Ino}
+	if _, known := b.durable.Load(key); known {
+		return nil
+	}
+	for name := d.name; name != ""; {
+		name, _ = split(name)
+		parent, err := b.openDir(name)
 		if err != nil {
 			return err
 		}
-		err = d.sync()
-		d.close()
+		err = parent.sync()
+		parent.close()
 		if err != nil {
 			return err
 		}
 	}
+	b.durable.Store(key, struct{}{})
 	return nil
 }
