@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -244,6 +245,60 @@ func TestEntriesCommittedUpToTheRoot(t *testing.T) {
 		step.do()
 		if !reflect.DeepEqual(synced, step.want) {
 			t.Errorf("fsynced %q, want %q", synced, step.want)
+		}
+	}
+}
+
+// On a filesystem with 2-second timestamps (FAT) and inodes ignored, each
+// store that replaces a file of the same size within one tick gets a CID
+// of its own, and its label holds; its stamp is before the tick, so a
+// write by another program from now on changes it.
+func TestCoarseTimestampsKeepCIDsApart(t *testing.T) {
+	const tick = int64(2 * time.Second)
+	frozen := time.Now() // every store lands in this tick
+	defer func() { clock, testHookStamped = time.Now, nil }()
+	clock = func() time.Time { return frozen }
+	testHookStamped = func(fd int) {
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			t.Fatal(err)
+		}
+		ns := st.Mtim.Nano() / tick * tick
+		at := time.Unix(0, ns)
+		if err := os.Chtimes(fmt.Sprintf("/proc/self/fd/%d", fd), at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root := t.TempDir()
+	b, err := Open(root, Options{IgnoreInodes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	seen := map[backends.CID]string{}
+	for _, content := range []string{"aaaa", "bbbb", "cccc", "ddddd", "eeee"} {
+		size := int64(len(content))
+		cid, err := b.Store(t.Context(), "f", strings.NewReader(content), backends.StoreOptions{Size: size, Label: "key-" + content})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if prev, ok := seen[cid]; ok {
+			t.Errorf("storing %q gave %s, the CID of %q before it", content, cid, prev)
+		}
+		seen[cid] = content
+		info, err := b.Stat(t.Context(), "f")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Lstat(filepath.Join(root, "f"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tickStart := frozen.UnixNano() / tick * tick; fi.ModTime().UnixNano() >= tickStart {
+			t.Errorf("after storing %q: mtime %v, want it before the tick a write now gets (%v)", content, fi.ModTime(), time.Unix(0, tickStart))
+		}
+		if info.CID != cid || info.Label != "key-"+content {
+			t.Errorf("after storing %q: Stat says %s %q, want %s %q", content, info.CID, info.Label, cid, "key-"+content)
 		}
 	}
 }

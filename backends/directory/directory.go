@@ -22,7 +22,11 @@
 // from the process's clock, finer than most kernels' file timestamps, so
 // two stores never share a CID even when inodes are ignored. A modification
 // by another program that keeps the inode, the size and the mtime (to the
-// kernel's timestamp granularity) goes unseen.
+// kernel's timestamp granularity) goes unseen. On a filesystem with coarse
+// times (FAT, exFAT, ext4 with small inodes) the stamp is set a tick into
+// the past, below any write to come and below a recent store's it
+// replaces (see stampFresh); there, stores of one size at different names
+// within a tick share a CID when inodes are ignored.
 //
 // # Stores and temporaries
 //

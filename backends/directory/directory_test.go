@@ -29,8 +29,21 @@ type harness struct {
 }
 
 func newHarness(opts directory.Options) backendtest.HarnessMaker {
+	return newHarnessIn("", opts)
+}
+
+// newHarnessIn makes each harness's root below parent, or in the test's
+// temporary directory when parent is "".
+func newHarnessIn(parent string, opts directory.Options) backendtest.HarnessMaker {
 	return func(ctx context.Context, t *testing.T) (backendtest.Harness, error) {
 		root := t.TempDir()
+		if parent != "" {
+			var err error
+			if root, err = os.MkdirTemp(parent, "root"); err != nil {
+				return nil, err
+			}
+			t.Cleanup(func() { os.RemoveAll(root) })
+		}
 		b, err := directory.Open(root, opts)
 		if err != nil {
 			return nil, err

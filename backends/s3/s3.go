@@ -156,11 +156,11 @@ type Config struct {
 
 // Backend stores an exported tree in an S3 bucket.
 type Backend struct {
-	client       *minio.Client
-	core         minio.Core
-	bucket       string
-	prefix       string
-	versioned    bool
+	client    *minio.Client
+	core      minio.Core
+	bucket    string
+	prefix    string
+	versioned bool
 	// listVersions: the bucket has had versioning (enabled or suspended),
 	// so objects may carry version IDs that only a listing of versions
 	// reports.
