@@ -225,6 +225,10 @@ func (d *dir) lockFile(base string) (*os.File, error) {
 	return os.NewFile(uintptr(fd), d.path(base)), nil
 }
 
+// testHookCreated, when set by a test, runs in createTemp between the
+// creation of a temporary and its lock: where a sweep can take it.
+var testHookCreated func(d *dir, name string)
+
 // createTemp creates a new empty file named prefix and random hex.
 func (d *dir) createTemp(prefix string) (*os.File, string, error) {
 	for attempt := 1; ; attempt++ {
@@ -234,11 +238,17 @@ func (d *dir) createTemp(prefix string) (*os.File, string, error) {
 			return nil, "", d.pathError("create", name, err)
 		}
 		f := os.NewFile(uintptr(fd), d.path(name))
+		if testHookCreated != nil {
+			testHookCreated(d, name)
+		}
 		// Sweep takes any temporary it can lock. One swept between our
 		// create and our lock is no longer under its name: then start over
 		// with a new one, so that no age threshold is needed.
 		if err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB); err != nil {
 			f.Close()
+			if errors.Is(err, unix.EWOULDBLOCK) && attempt < createAttempts {
+				continue // a sweep holds it, and removes it
+			}
 			d.unlink(name)
 			return nil, "", d.pathError("flock", name, err)
 		}
@@ -253,7 +263,7 @@ func (d *dir) createTemp(prefix string) (*os.File, string, error) {
 			return f, name, nil
 		}
 		f.Close()
-		if attempt == 3 {
+		if attempt == createAttempts {
 			return nil, "", d.pathError("create", name, fmt.Errorf("temporary removed while being created: %w", unix.ENOENT))
 		}
 	}
@@ -339,7 +349,13 @@ func (d *dir) rmdir(base string) error {
 
 // sync commits the directory's entries. Some filesystems cannot fsync a
 // directory; their renames are as durable as they get without it.
+// testHookSynced, when set by a test, sees every directory fsync.
+var testHookSynced func(name string)
+
 func (d *dir) sync() error {
+	if testHookSynced != nil {
+		testHookSynced(d.name)
+	}
 	err := unix.Fsync(d.fd)
 	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOTSUP) {
 		return nil
@@ -349,7 +365,26 @@ func (d *dir) sync() error {
 
 // moveEntry moves from's entry fromBase to to's entry toBase, replacing it.
 func moveEntry(from *dir, fromBase string, to *dir, toBase string) error {
-	return from.pathError("rename", fromBase, unix.Renameat(from.fd, fromBase, to.fd, toBase))
+	if err := unix.Renameat(from.fd, fromBase, to.fd, toBase); err != nil {
+		return from.pathError("rename", fromBase, err)
+	}
+	// rename(2) between two links to one file does nothing: then the move
+	// is the removal of the old name.
+	fromSt, err := from.lstat(fromBase)
+	if err != nil {
+		return nil // moved, as nearly always
+	}
+	toSt, err := to.lstat(toBase)
+	if err != nil || toSt.Dev != fromSt.Dev || toSt.Ino != fromSt.Ino || fromBase == toBase && sameDir(from, to) {
+		return nil
+	}
+	return from.unlink(fromBase)
+}
+
+// sameDir reports whether a and b are one directory.
+func sameDir(a, b *dir) bool {
+	var sa, sb unix.Stat_t
+	return unix.Fstat(a.fd, &sa) == nil && unix.Fstat(b.fd, &sb) == nil && sa.Dev == sb.Dev && sa.Ino == sb.Ino
 }
 
 // renameNoReplace is rename failing with EEXIST when toBase exists, checked

@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -134,5 +135,170 @@ func TestOpenDirAsRootDoes(t *testing.T) {
 	defer sub.close()
 	if got, want := ino(t, sub), lstatIno(t, filepath.Join(root+".moved", "real")); got != want {
 		t.Errorf("after the move, openDir(\"real\") opened inode %d, want %d", got, want)
+	}
+}
+
+// A sweep (of another process that found a dead session) may take a
+// temporary between its creation and its lock: holding the temporary's
+// lock as the store tries to take it, or having removed it already. The
+// store starts over with a new name either way, instead of failing.
+func TestCreateTempRacesSweep(t *testing.T) {
+	b, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	d, err := b.openDir("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.close()
+	var swept []string
+	var held int = -1
+	defer func() { testHookCreated = nil }()
+	testHookCreated = func(d *dir, name string) {
+		switch len(swept) {
+		case 0: // a sweep that holds the lock as the store tries it
+			fd, err := unix.Openat(d.fd, name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+				t.Fatal(err)
+			}
+			d.unlink(name)
+			held = fd
+		case 1: // a sweep that is done: the name is gone
+			unix.Close(held)
+			if ok, err := d.sweepTemp(name); !ok || err != nil {
+				t.Fatalf("sweep: %v %v", ok, err)
+			}
+		}
+		swept = append(swept, name)
+	}
+	f, name, err := d.createTemp(tmpPrefix)
+	if err != nil {
+		t.Fatalf("createTemp: %v", err)
+	}
+	defer f.Close()
+	if len(swept) != 3 || name != swept[2] {
+		t.Fatalf("created %q after %d attempts (%q), want the third", name, len(swept), swept)
+	}
+	if _, err := d.lstat(name); err != nil {
+		t.Fatalf("the temporary is not under its name: %v", err)
+	}
+}
+
+// A store or rename into a directory that another process made (and may
+// not have committed to its parent yet) commits the directory's entry and
+// its parents' too, once per directory; one the process made and committed
+// costs only its own fsync afterwards.
+func TestEntriesCommittedUpToTheRoot(t *testing.T) {
+	root := t.TempDir()
+	b, err := Open(root, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	// Made by "another process": nothing says its entry is durable.
+	if err := os.MkdirAll(filepath.Join(root, "a", "b"), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	store := func(name string) {
+		t.Helper()
+		if _, err := b.Store(t.Context(), name, strings.NewReader("x"), backends.StoreOptions{Size: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store("first") // starts the session, which fsyncs its own files
+	var synced []string
+	defer func() { testHookSynced = nil }()
+	testHookSynced = func(name string) { synced = append(synced, name) }
+	for _, step := range []struct {
+		do   func()
+		want []string
+	}{
+		{func() { store("a/b/f") }, []string{"a/b", "a", ""}},
+		{func() { store("a/b/g") }, []string{"a/b"}},
+		{func() { store("top") }, []string{""}},
+		{func() { store("c/d/h") }, []string{"c/d", "c", ""}},
+		{func() {
+			if err := b.Rename(t.Context(), "top", "a/top", backends.Condition{}, backends.Condition{}); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"a", "", ""}},
+		{func() { // made again by someone else: a new directory (made
+			// before the old one goes, so it cannot reuse its inode)
+			if err := os.MkdirAll(filepath.Join(root, "new", "d"), 0o777); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.RemoveAll(filepath.Join(root, "c")); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(filepath.Join(root, "new"), filepath.Join(root, "c")); err != nil {
+				t.Fatal(err)
+			}
+			store("c/d/h")
+		}, []string{"c/d", "c", ""}},
+	} {
+		synced = nil
+		step.do()
+		if !reflect.DeepEqual(synced, step.want) {
+			t.Errorf("fsynced %q, want %q", synced, step.want)
+		}
+	}
+}
+
+// On a filesystem with 2-second timestamps (FAT) and inodes ignored, each
+// store that replaces a file of the same size within one tick gets a CID
+// of its own, and its label holds; its stamp is before the tick, so a
+// write by another program from now on changes it.
+func TestCoarseTimestampsKeepCIDsApart(t *testing.T) {
+	const tick = int64(2 * time.Second)
+	frozen := time.Now() // every store lands in this tick
+	defer func() { clock, testHookStamped = time.Now, nil }()
+	clock = func() time.Time { return frozen }
+	testHookStamped = func(fd int) {
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			t.Fatal(err)
+		}
+		ns := st.Mtim.Nano() / tick * tick
+		at := time.Unix(0, ns)
+		if err := os.Chtimes(fmt.Sprintf("/proc/self/fd/%d", fd), at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root := t.TempDir()
+	b, err := Open(root, Options{IgnoreInodes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	seen := map[backends.CID]string{}
+	for _, content := range []string{"aaaa", "bbbb", "cccc", "ddddd", "eeee"} {
+		size := int64(len(content))
+		cid, err := b.Store(t.Context(), "f", strings.NewReader(content), backends.StoreOptions{Size: size, Label: "key-" + content})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if prev, ok := seen[cid]; ok {
+			t.Errorf("storing %q gave %s, the CID of %q before it", content, cid, prev)
+		}
+		seen[cid] = content
+		info, err := b.Stat(t.Context(), "f")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Lstat(filepath.Join(root, "f"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tickStart := frozen.UnixNano() / tick * tick; fi.ModTime().UnixNano() >= tickStart {
+			t.Errorf("after storing %q: mtime %v, want it before the tick a write now gets (%v)", content, fi.ModTime(), time.Unix(0, tickStart))
+		}
+		if info.CID != cid || info.Label != "key-"+content {
+			t.Errorf("after storing %q: Stat says %s %q, want %s %q", content, info.CID, info.Label, cid, "key-"+content)
+		}
 	}
 }

@@ -22,7 +22,11 @@
 // from the process's clock, finer than most kernels' file timestamps, so
 // two stores never share a CID even when inodes are ignored. A modification
 // by another program that keeps the inode, the size and the mtime (to the
-// kernel's timestamp granularity) goes unseen.
+// kernel's timestamp granularity) goes unseen. On a filesystem with coarse
+// times (FAT, exFAT, ext4 with small inodes) the stamp is set a tick into
+// the past, below any write to come and below a recent store's it
+// replaces (see stampFresh); there, stores of one size at different names
+// within a tick share a CID when inodes are ignored.
 //
 // # Stores and temporaries
 //
@@ -61,6 +65,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -80,6 +85,10 @@ type Options struct {
 	// IgnoreInodes leaves inode numbers out of CIDs, for filesystems that
 	// renumber inodes (some network and FUSE filesystems, on every mount).
 	IgnoreInodes bool
+	// SkipWriteCheck makes Open accept a root it cannot write to, for
+	// reading only (retrieval, listing, import); writes then fail as
+	// [backends.ErrRefused].
+	SkipWriteCheck bool
 }
 
 // Backend stores files below one directory. Its methods may be called
@@ -97,12 +106,15 @@ type Backend struct {
 	escapes error
 	// session announces this process as a writer (see session.go).
 	session session
+	// durable holds the directories (dirKey) whose entries, up to the root,
+	// this process has committed (see syncEntries).
+	durable sync.Map
 }
 
 // Open returns a Backend storing below the directory at path, which must
-// exist and be writable. A path that does not exist is
-// [backends.ErrUnreachable] (an unmounted drive, typically); a path that is
-// not a writable directory is [backends.ErrRefused].
+// exist and, unless [Options.SkipWriteCheck], be writable. A path that does
+// not exist is [backends.ErrUnreachable] (an unmounted drive, typically); a
+// path that is not a (writable) directory is [backends.ErrRefused].
 func Open(path string, opts Options) (*Backend, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -129,7 +141,7 @@ func Open(path string, opts Options) (*Backend, error) {
 		return nil, backends.Errorf("open", abs, classify(err, nil), "%w", err)
 	}
 	b.rootFD = int(b.rootDir.Fd())
-	if b.rootInfo, err = b.rootDir.Stat(); err == nil {
+	if b.rootInfo, err = b.rootDir.Stat(); err == nil && !opts.SkipWriteCheck {
 		err = b.probe()
 	}
 	if err != nil {
@@ -161,11 +173,15 @@ func (b *Backend) probe() error {
 
 // RecordsLabels reports whether this directory's filesystem keeps the
 // labels Store records (user extended attributes); see
-// [backends.LabelRecorder]. Only a writer asks, so it is tried on the
-// session file, which it makes if need be.
+// [backends.LabelRecorder]. It is tried on the session file, which it makes
+// if need be. Where that cannot be made (the directory is read-only, or a
+// write failed for a moment) the answer comes from reading an attribute of
+// the root instead: never "no" only because of a failed write, which would
+// turn the export guard off.
 func (b *Backend) RecordsLabels() bool {
 	if b.live() != nil {
-		return false
+		_, err := unix.Fgetxattr(b.rootFD, labelAttr, nil)
+		return !errors.Is(err, unix.ENOTSUP) && !errors.Is(err, unix.EOPNOTSUPP)
 	}
 	b.session.mu.Lock()
 	defer b.session.mu.Unlock()

@@ -29,8 +29,21 @@ type harness struct {
 }
 
 func newHarness(opts directory.Options) backendtest.HarnessMaker {
+	return newHarnessIn("", opts)
+}
+
+// newHarnessIn makes each harness's root below parent, or in the test's
+// temporary directory when parent is "".
+func newHarnessIn(parent string, opts directory.Options) backendtest.HarnessMaker {
 	return func(ctx context.Context, t *testing.T) (backendtest.Harness, error) {
 		root := t.TempDir()
+		if parent != "" {
+			var err error
+			if root, err = os.MkdirTemp(parent, "root"); err != nil {
+				return nil, err
+			}
+			t.Cleanup(func() { os.RemoveAll(root) })
+		}
 		b, err := directory.Open(root, opts)
 		if err != nil {
 			return nil, err
@@ -837,5 +850,63 @@ func TestRecordsLabels(t *testing.T) {
 	}
 	if !backends.RecordsLabels(b) == b.RecordsLabels() {
 		t.Fatal("backends.RecordsLabels disagrees with the backend")
+	}
+}
+
+// rename(2) between two links to one file does nothing and succeeds; a
+// Rename between them (another program linked them) still moves: the old
+// name goes.
+func TestRenameBetweenHardLinks(t *testing.T) {
+	root := t.TempDir()
+	b, err := directory.Open(root, directory.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx := t.Context()
+	if _, err := b.Store(ctx, "a", strings.NewReader("x"), backends.StoreOptions{Size: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(filepath.Join(root, "a"), filepath.Join(root, "b")); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Rename(ctx, "a", "b", backends.Unconditional, backends.Unconditional); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Stat(ctx, "a"); !errors.Is(err, backends.ErrNotFound) {
+		t.Errorf("a after its rename to b: %v, want not found", err)
+	}
+	if got, err := os.ReadFile(filepath.Join(root, "b")); err != nil || string(got) != "x" {
+		t.Errorf("b holds %q, %v", got, err)
+	}
+	// Renamed onto itself, a name stays.
+	if err := b.Rename(ctx, "b", "b", backends.Unconditional, backends.Unconditional); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Stat(ctx, "b"); err != nil {
+		t.Errorf("b after its rename onto itself: %v", err)
+	}
+}
+
+// Whether labels are kept is a property of the filesystem: a session file
+// that cannot be made for a moment (here a file where the live directory
+// goes) does not make it "no", which would turn the export guard off.
+func TestRecordsLabelsDespiteFailedSession(t *testing.T) {
+	root := t.TempDir()
+	b, err := directory.Open(root, directory.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	live := filepath.Join(root, directory.LiveDir)
+	if err := os.WriteFile(live, nil, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	blocked := backends.RecordsLabels(b)
+	if err := os.Remove(live); err != nil {
+		t.Fatal(err)
+	}
+	if free := backends.RecordsLabels(b); blocked != free {
+		t.Errorf("RecordsLabels is %v while the session file cannot be made, %v once it can", blocked, free)
 	}
 }

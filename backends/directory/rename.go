@@ -86,7 +86,7 @@ func (b *Backend) rename(from, to string, cond, toCond backends.Condition) error
 				err = src.sync()
 			}
 			if err == nil {
-				err = b.syncCreated(created)
+				err = b.syncEntries(dst)
 			}
 			dst.close()
 			if err != nil {

@@ -25,8 +25,9 @@ func (b *Backend) Store(ctx context.Context, name string, r io.Reader, opts back
 	return cid, b.fail("store", name, err)
 }
 
-// createAttempts bounds retries when a concurrent Remove prunes the
-// directory between its creation and the temporary's.
+// createAttempts bounds retries of a creation another process undid: a
+// concurrent Remove that pruned the directory between its creation and the
+// temporary's, a sweep that took a temporary as it was made.
 const createAttempts = 5
 
 func (b *Backend) store(ctx context.Context, name string, r io.Reader, opts backends.StoreOptions) (cid backends.CID, err error) {
@@ -77,15 +78,9 @@ func (b *Backend) store(ctx context.Context, name string, r io.Reader, opts back
 		}
 		return "", err
 	}
-	// A fine-grained mtime keeps CIDs distinct across stores within one
-	// kernel timestamp tick, even when inodes are ignored.
-	now := unix.NsecToTimespec(time.Now().UnixNano())
-	if err := unix.UtimesNanoAt(d.fd, tmpName, []unix.Timespec{now, now}, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		return "", d.pathError("utimes", tmpName, err)
-	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return "", d.pathError("stat", tmpName, err)
+	st, err := b.stampFresh(d, tmpName, fd, base)
+	if err != nil {
+		return "", err
 	}
 	if opts.Label != "" {
 		// An xattr changes the ctime, not the mtime: the stamp holds.
@@ -106,10 +101,70 @@ func (b *Backend) store(ctx context.Context, name string, r io.Reader, opts back
 	if err := d.sync(); err != nil {
 		return "", err
 	}
-	if err := b.syncCreated(created); err != nil {
+	if err := b.syncEntries(d); err != nil {
 		return "", err
 	}
 	return b.cid(&st), nil
+}
+
+// clock is the stores' source of mtimes; tests stop it.
+var clock = time.Now
+
+// testHookStamped, when set by a test, runs after a store sets the mtime,
+// to play a filesystem whose timestamps are coarser than the clock.
+var testHookStamped func(fd int)
+
+// kernelClockLag bounds how far the kernel's file-time clock (a coarse
+// clock, updated every tick of the scheduler) lags the process's.
+const kernelClockLag = 50 * time.Millisecond
+
+// stampMemory is how far back, on a filesystem with coarse times, the
+// stamp of a replaced file counts as a recent store's (see stampFresh).
+const stampMemory = time.Minute
+
+// stampFresh sets the temporary's mtime and returns its stat. On a
+// filesystem that keeps nanoseconds, the mtime is the clock's: two stores
+// never share it, even where inodes are ignored. A filesystem with coarser
+// times (FAT: 2 s, exFAT: 10 ms, ext4 with small inodes: 1 s) would give a
+// store and a write by another program within the same tick one stamp,
+// hiding the write. There the stamp goes one tick into the past, where no
+// write from now on can land; and below the replaced file's stamp when
+// that is recent, so stores in quick succession at one name differ even
+// where inodes are ignored or reused. (Stores at different names can still
+// share a stamp there; see the package doc.)
+func (b *Backend) stampFresh(d *dir, tmpName string, fd int, base string) (unix.Stat_t, error) {
+	var st unix.Stat_t
+	set := func(ns int64) error {
+		t := unix.NsecToTimespec(ns)
+		if err := unix.UtimesNanoAt(d.fd, tmpName, []unix.Timespec{t, t}, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return d.pathError("utimes", tmpName, err)
+		}
+		if testHookStamped != nil {
+			testHookStamped(fd)
+		}
+		return d.pathError("stat", tmpName, unix.Fstat(fd, &st))
+	}
+	now := clock().UnixNano()
+	if err := set(now); err != nil || st.Mtim.Nano() == now {
+		return st, err
+	}
+	// The filesystem truncated the time: one nanosecond before the start
+	// of a tick is in the tick before.
+	if err := set(now - int64(kernelClockLag)); err != nil {
+		return st, err
+	}
+	if err := set(st.Mtim.Nano() - 1); err != nil {
+		return st, err
+	}
+	// A replaced file stamped in the last minute may be a store of this
+	// tick, stamped the same or stepped back already: go below it. (A
+	// burst of more than a minute's worth of ticks of stores at one name
+	// can come back to a stamp it used.)
+	old, err := d.lstat(base)
+	if behind := st.Mtim.Nano() - old.Mtim.Nano(); err == nil && behind >= 0 && behind < int64(stampMemory) {
+		return st, set(old.Mtim.Nano() - 1)
+	}
+	return st, nil
 }
 
 // sourceReader remembers the error of the reader it wraps, to tell a
@@ -224,19 +279,43 @@ func (b *Backend) inTheWay(name string, err error) error {
 	return err
 }
 
-// syncCreated commits the entries of the directories makeDir created.
-func (b *Backend) syncCreated(created []string) error {
-	for _, name := range created {
-		parent, _ := split(name)
-		d, err := b.openDir(parent)
+// dirKey names one directory, not whatever is at its name later: a
+// directory removed and made again is a new entry to commit.
+type dirKey struct {
+	name     string
+	dev, ino uint64
+}
+
+// syncEntries commits the entries of d and of every directory above it,
+// once per directory and process. Fsyncing d makes its files durable, not
+// d itself: another process may have made d (or its parent) a moment ago
+// and not yet fsynced the parent, and a crash would then take the file
+// with the directory. Journalling filesystems order this for us; FAT and
+// ext2 do not.
+func (b *Backend) syncEntries(d *dir) error {
+	if d.name == "" {
+		return nil
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(d.fd, &st); err != nil {
+		return d.pathError("stat", "", err)
+	}
+	key := dirKey{d.name, st.Dev, st.Ino}
+	if _, known := b.durable.Load(key); known {
+		return nil
+	}
+	for name := d.name; name != ""; {
+		name, _ = split(name)
+		parent, err := b.openDir(name)
 		if err != nil {
 			return err
 		}
-		err = d.sync()
-		d.close()
+		err = parent.sync()
+		parent.close()
 		if err != nil {
 			return err
 		}
 	}
+	b.durable.Store(key, struct{}{})
 	return nil
 }

@@ -10,8 +10,9 @@ import (
 // List calls fn for every export name under prefix, from a paged listing
 // (1,000 keys a page), so memory does not grow with the bucket. Keys that
 // are no export name (directory markers, names [backends.ValidName]
-// rejects) and reserved names are skipped. On a versioned bucket it lists
-// versions, to report each current one's version ID as its CID.
+// rejects) and reserved names are skipped. On a bucket that has had
+// versioning (enabled or suspended) it lists versions, to report each
+// current one's version ID as its CID, as HEAD does.
 //
 // Labels come with the listing from MinIO, which returns user metadata on
 // request. Other servers (AWS) ignore that request; for each object
@@ -36,12 +37,12 @@ func (b *Backend) list(ctx context.Context, prefix string, fn func(backends.Info
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	opts := minio.ListObjectsOptions{Prefix: keyPrefix, Recursive: true, WithVersions: b.versioned, WithMetadata: labels}
+	opts := minio.ListObjectsOptions{Prefix: keyPrefix, Recursive: true, WithVersions: b.listVersions, WithMetadata: labels}
 	for info := range b.client.ListObjectsIter(ctx, b.bucket, opts) {
 		if info.Err != nil {
 			return classify("list", prefix, info.Err)
 		}
-		if b.versioned && (!info.IsLatest || info.IsDeleteMarker) {
+		if b.listVersions && (!info.IsLatest || info.IsDeleteMarker) {
 			continue
 		}
 		name, ok := b.name(info.Key)

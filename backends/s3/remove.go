@@ -54,13 +54,13 @@ func (b *Backend) Remove(ctx context.Context, name string, cond backends.Conditi
 	return classify("remove", name, b.removeExact(ctx, key, o))
 }
 
-// removeExact deletes the content o found under key. With a version ID,
-// only that version goes; if an older version would then become current,
+// removeExact deletes the content o found under key. With a version ID
+// that names it alone (see pinnable), only that version goes; if an older version would then become current,
 // a delete marker hides it first, so the name reads as absent at every
 // moment: deleting first would show the older content until the marker
 // came, and forever if the process died in between.
 func (b *Backend) removeExact(ctx context.Context, key string, o object) error {
-	if o.versionID == "" {
+	if !b.pinnable(o) {
 		return b.client.RemoveObject(ctx, b.bucket, key, minio.RemoveObjectOptions{})
 	}
 	older, err := b.versionBelow(ctx, key, o.versionID)
@@ -84,6 +84,15 @@ func (b *Backend) removeExact(ctx context.Context, key string, o object) error {
 		}
 	}
 	return b.client.RemoveObject(ctx, b.bucket, key, minio.RemoveObjectOptions{VersionID: o.versionID})
+}
+
+// pinnable reports whether a DELETE of o's version ID removes exactly o.
+// Not so for the "null" version (AWS names it; MinIO leaves the header
+// out) while versioning is suspended: a plain DELETE, as on an unversioned
+// bucket, then replaces it with a delete marker of that same ID, which a
+// DELETE of the ID would remove again, bringing an older version back.
+func (b *Backend) pinnable(o object) bool {
+	return o.versionID != "" && (o.versionID != nullVersion || b.versioned)
 }
 
 // versionBelow returns the ID of the real version (not a delete marker)

@@ -73,7 +73,7 @@ func (b *Backend) Rename(ctx context.Context, from, to string, cond, toCond back
 	if err != nil {
 		return classify("rename", from, err)
 	}
-	if o.versionID == "" {
+	if !b.pinnable(o) {
 		cur, err := b.head(ctx, fromKey, "")
 		if isAbsent(err) || (err == nil && cur.etag != o.etag) {
 			return nil // from was removed or overwritten meanwhile: leave that

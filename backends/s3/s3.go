@@ -156,11 +156,15 @@ type Config struct {
 
 // Backend stores an exported tree in an S3 bucket.
 type Backend struct {
-	client       *minio.Client
-	core         minio.Core
-	bucket       string
-	prefix       string
-	versioned    bool
+	client    *minio.Client
+	core      minio.Core
+	bucket    string
+	prefix    string
+	versioned bool
+	// listVersions: the bucket has had versioning (enabled or suspended),
+	// so objects may carry version IDs that only a listing of versions
+	// reports.
+	listVersions bool
 	partSize     int64
 	parallelism  int
 	storageClass string
@@ -226,8 +230,8 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 	if b.parallelism <= 0 {
 		b.parallelism = DefaultParallelism
 	}
-	if !utf8.ValidString(cfg.Prefix) {
-		return nil, backends.Errorf("open", cfg.Bucket, backends.ErrRefused, "prefix %q is not UTF-8", cfg.Prefix)
+	if err := checkPrefix(cfg.Prefix); err != nil {
+		return nil, backends.Errorf("open", cfg.Bucket, backends.ErrRefused, "prefix %q %s", cfg.Prefix, err)
 	}
 	if err := b.checkBucket(ctx, cfg.CreateBucket, cfg.Region); err != nil {
 		return nil, err
@@ -237,14 +241,34 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 		return nil, classify("open", b.bucket, fmt.Errorf("reading the versioning configuration: %w", err))
 	}
 	// Suspended versioning gives new objects the "null" version, which
-	// cannot serve as a CID: such a bucket counts as unversioned.
+	// cannot serve as a CID: such a bucket counts as unversioned. Objects
+	// stored while it was enabled keep their version IDs, which HEAD
+	// reports, so listings must report them too.
 	b.versioned = versioning.Enabled()
+	b.listVersions = versioning.Enabled() || versioning.Suspended()
 	if !cfg.SkipWriteCheck {
 		if err := b.checkWrite(ctx); err != nil {
 			return nil, err
 		}
 	}
 	return b, nil
+}
+
+// checkPrefix refuses a prefix whose keys would not round-trip: not UTF-8,
+// or with a directory part that is empty ("/x", "a//b") or "." or "..",
+// which some servers (MinIO) silently normalise, so that listings under the
+// prefix as given would miss what was stored.
+func checkPrefix(prefix string) error {
+	if !utf8.ValidString(prefix) {
+		return errors.New("is not UTF-8")
+	}
+	dirs := strings.Split(prefix, "/")
+	for _, d := range dirs[:len(dirs)-1] { // the last part is a name's start
+		if d == "" || d == "." || d == ".." {
+			return fmt.Errorf("has a directory part %q: keys under it are normalised differently by different servers", d)
+		}
+	}
+	return nil
 }
 
 func newClient(cfg Config) (*minio.Client, *serverClock, error) {

@@ -84,14 +84,10 @@ func (r *remote) CheckPresentExportExpected(ctx context.Context, a *protocol.Ann
 	if err != nil {
 		return false, err
 	}
-	info, err := b.Stat(ctx, loc.Name)
-	if errors.Is(err, backends.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return slices.Contains(loc.Expected, string(info.CID)) && holdsKey(info, key), nil
+	// The expected identifier vouches for the content, which may have been
+	// imported (written by another program, so without a label).
+	info, found, err := stat(ctx, b, loc.Name)
+	return found && slices.Contains(loc.Expected, string(info.CID)) && holdsKey(info, key), err
 }
 
 func (r *remote) RemoveExportExpected(ctx context.Context, a *protocol.Annex, loc protocol.Location, key string) error {

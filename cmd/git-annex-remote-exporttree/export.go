@@ -105,7 +105,57 @@ func (r *remote) RemoveExportDirectory(ctx context.Context, a *protocol.Annex, d
 	if err != nil {
 		return err
 	}
-	return backends.RemoveDir(ctx, b, dir)
+	if !r.guarding(b) {
+		return backends.RemoveDir(ctx, b, dir)
+	}
+	return removeStoredDir(ctx, a, b, dir)
+}
+
+// storedBatch bounds the names removeStoredDir holds at once.
+const storedBatch = 1000
+
+var errBatchFull = errors.New("batch full")
+
+// removeStoredDir removes dir as guarded export may: each file under it that
+// this remote stored, only while unchanged, then dir itself if that leaves
+// it empty. git-annex asks once it has removed every file it exported there,
+// so what is left is normally nothing, or files other programs wrote. Those
+// stay, and the request succeeds: they are no name of git-annex's tree, so
+// the export is right with them there, and guarded export never destroys
+// what it did not store.
+func removeStoredDir(ctx context.Context, a *protocol.Annex, b backends.Backend, dir string) error {
+	for {
+		var ours []backends.Info
+		err := b.List(ctx, dir, func(info backends.Info) error {
+			if info.Label == "" {
+				return nil
+			}
+			ours = append(ours, info)
+			if len(ours) == storedBatch {
+				return errBatchFull
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errBatchFull) {
+			return err
+		}
+		for _, info := range ours {
+			// A conflict means another program changed it since the listing:
+			// it is theirs now, and stays.
+			if err := remove(ctx, b, info.Name, backends.Matches(info.CID)); err != nil && !errors.Is(err, backends.ErrConflict) {
+				return err
+			}
+		}
+		if len(ours) < storedBatch {
+			break
+		}
+	}
+	err := backends.RemoveEmptyDir(ctx, b, dir)
+	if errors.Is(err, backends.ErrConflict) {
+		a.Info(fmt.Sprintf("left %q in place: it holds files this remote did not store (%v)", dir, err))
+		return nil
+	}
+	return err
 }
 
 // RenameExport moves name to newName. git-annex renames in two phases through

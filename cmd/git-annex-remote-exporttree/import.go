@@ -111,7 +111,9 @@ func (r *remote) CheckPresentImport(ctx context.Context, a *protocol.Annex, name
 	if err != nil {
 		return false, err
 	}
-	return present(ctx, b, name, key)
+	// Another program wrote what is imported: it carries no label.
+	info, found, err := stat(ctx, b, name)
+	return found && holdsKey(info, key), err
 }
 
 // ImportKey answers the key of the listed content without copying it into
@@ -121,27 +123,28 @@ func (r *remote) ImportKey(ctx context.Context, a *protocol.Annex, name string, 
 	if err != nil {
 		return "", err
 	}
-	return importKey(ctx, a, b, name, size, cid, md5KeysAllowed)
+	return importKey(ctx, a, b, name, size, cid, insecureKeysAllowed)
 }
 
 // importKey answers, for the content listed under name with size and cid,
 // a checksum key that certainly matches it, the first of: the key this
-// program recorded when it stored that very content; a SHA256 or (when
-// allowMD5 says git-annex accepts one) MD5 key from a digest the storage
-// vouches for; a SHA256 of the content, read once in place and pinned to
-// cid. Only what Stat says of the listed content (same CID) is used.
-func importKey(ctx context.Context, a *protocol.Annex, b backends.Backend, name string, size int64, cid string, allowMD5 func(context.Context) bool) (string, error) {
+// program recorded when it stored that very content (unless it is an MD5 or
+// SHA1 key and allowInsecure says git-annex refuses those); a SHA256 or
+// (when allowInsecure) MD5 key from a digest the storage vouches for; a
+// SHA256 of the content, read once in place and pinned to cid. Only what
+// Stat says of the listed content (same CID) is used.
+func importKey(ctx context.Context, a *protocol.Annex, b backends.Backend, name string, size int64, cid string, allowInsecure func(context.Context) bool) (string, error) {
 	info, err := b.Stat(ctx, name)
 	if err != nil {
 		return "", err
 	}
 	if string(info.CID) == cid && info.Size == size {
 		switch {
-		case checksumKey(info.Label) && holdsKey(info, info.Label):
+		case checksumKey(info.Label) && holdsKey(info, info.Label) && (secureKey(info.Label) || allowInsecure(ctx)):
 			return info.Label, nil // the key we recorded when we stored this very content
 		case len(info.SHA256) == sha256.Size:
 			return digestKey("SHA256", size, info.SHA256), nil
-		case len(info.MD5) == md5.Size && allowMD5(ctx):
+		case len(info.MD5) == md5.Size && allowInsecure(ctx):
 			return digestKey("MD5", size, info.MD5), nil
 		}
 	}

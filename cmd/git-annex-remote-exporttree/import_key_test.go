@@ -41,8 +41,9 @@ func (v vouching) Stat(ctx context.Context, name string) (backends.Info, error) 
 // md5Accepted stands for a repository without annex.securehashesonly.
 func md5Accepted(context.Context) bool { return true }
 
-// importKey answers, in order: the recorded key, a key from a SHA-256 the
-// storage vouches for, one from an MD5 (when git-annex accepts MD5 keys),
+// importKey answers, in order: the recorded key (an MD5 or SHA1 one only
+// when git-annex accepts those), a key from a SHA-256 the storage vouches
+// for, one from an MD5 (when git-annex accepts MD5 keys),
 // a SHA-256 read from the content; digests only for the listed content.
 func TestImportKeyChoice(t *testing.T) {
 	const content = "the listed content\n"
@@ -68,6 +69,9 @@ func TestImportKeyChoice(t *testing.T) {
 	}{
 		{name: "recorded key", label: "SHA256E-s19--abc.txt", sha256: vouchedSHA, md5: vouchedMD5, md5OK: true, want: "SHA256E-s19--abc.txt"},
 		{name: "recorded key, other size", label: "SHA256E-s18--abc.txt", sha256: vouchedSHA, md5OK: true, want: shaKey},
+		{name: "recorded MD5 key", label: "MD5E-s19--0123456789abcdef0123456789abcdef.txt", sha256: vouchedSHA, md5OK: true, want: "MD5E-s19--0123456789abcdef0123456789abcdef.txt"},
+		{name: "recorded MD5 key refused by git-annex", label: "MD5E-s19--0123456789abcdef0123456789abcdef.txt", sha256: vouchedSHA, want: shaKey},
+		{name: "recorded SHA1 key refused by git-annex", label: "SHA1-s19--0123456789abcdef0123456789abcdef01234567", want: streamed, reads: 1},
 		{name: "recorded WORM key", label: "WORM-s19-m1--abc.txt", md5: vouchedMD5, md5OK: true, want: md5Key},
 		{name: "SHA-256 before MD5", sha256: vouchedSHA, md5: vouchedMD5, md5OK: true, want: shaKey},
 		{name: "MD5", md5: vouchedMD5, md5OK: true, want: md5Key},
@@ -110,8 +114,8 @@ func TestImportKeyChoice(t *testing.T) {
 			if b.reads != tc.reads {
 				t.Errorf("content read %d times, want %d", b.reads, tc.reads)
 			}
-			if asked && tc.md5 == nil {
-				t.Error("asked whether MD5 keys are accepted without an MD5 at hand")
+			if insecureLabel := checksumKey(tc.label) && !secureKey(tc.label); asked && tc.md5 == nil && !insecureLabel {
+				t.Error("asked whether MD5 keys are accepted without an MD5 or SHA1 key at hand")
 			}
 		})
 	}

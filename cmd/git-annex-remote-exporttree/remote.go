@@ -49,7 +49,15 @@ func (r *remote) InitRemote(ctx context.Context, a *protocol.Annex) error {
 			return fmt.Errorf("storing credentials: %w", err)
 		}
 	}
-	b, err := openBackend(ctx, a, cfg, true)
+	use := useSetUp
+	// git-annex itself checks importtree=yes; an importtree remote only
+	// reads.
+	if v, err := a.GetConfig(ctx, "importtree"); err == nil {
+		if reading, _ := parseYesNo("importtree", v); reading {
+			use = useSetUpReading
+		}
+	}
+	b, err := openBackend(ctx, a, cfg, use)
 	if err != nil {
 		return err
 	}
@@ -73,7 +81,7 @@ func (r *remote) storage(ctx context.Context, a *protocol.Annex) (backends.Backe
 	if err != nil {
 		return nil, err
 	}
-	b, err := openBackend(ctx, a, cfg, false)
+	b, err := openBackend(ctx, a, cfg, useAny)
 	if err != nil {
 		return nil, err
 	}
@@ -200,17 +208,26 @@ func holdsKey(info backends.Info, key string) bool {
 	return true
 }
 
-// present answers a CHECKPRESENT* request: absent is (false, nil); storage
-// that cannot be asked is an error, so git-annex hears UNKNOWN, not absent.
+// present answers a CHECKPRESENT* request about content this remote stored:
+// absent is (false, nil); storage that cannot be asked is an error, so
+// git-annex hears UNKNOWN, not absent. Where the backend records labels, it
+// recorded one with everything this remote stored: content without one was
+// written by another program, and only its size could match.
 func present(ctx context.Context, b backends.Backend, name, key string) (bool, error) {
-	info, err := b.Stat(ctx, name)
-	if errors.Is(err, backends.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
+	info, found, err := stat(ctx, b, name)
+	if !found || info.Label == "" && backends.RecordsLabels(b) {
 		return false, err
 	}
 	return holdsKey(info, key), nil
+}
+
+// stat is b.Stat, with absence as found false rather than an error.
+func stat(ctx context.Context, b backends.Backend, name string) (info backends.Info, found bool, err error) {
+	info, err = b.Stat(ctx, name)
+	if errors.Is(err, backends.ErrNotFound) {
+		return info, false, nil
+	}
+	return info, err == nil, err
 }
 
 // remove removes name when cond allows it; absent is success.

@@ -8,20 +8,27 @@ import (
 	"sync"
 )
 
-// git-annex refuses keys that are not cryptographically secure (MD5 among
-// them) when annex.securehashesonly is set; an MD5 key answered to
+// git-annex refuses keys that are not cryptographically secure (MD5 and
+// SHA1) when annex.securehashesonly is set; such a key answered to
 // IMPORTKEY would then fail the import of its file, every time.
 
-// md5Keys remembers for the process (which serves one repository) whether
-// MD5 keys may answer IMPORTKEY.
-var md5Keys struct {
+// insecureKeys remembers for the process (which serves one repository)
+// whether MD5 and SHA1 keys may answer IMPORTKEY.
+var insecureKeys struct {
 	once    sync.Once
 	allowed bool
 }
 
-func md5KeysAllowed(ctx context.Context) bool {
-	md5Keys.once.Do(func() { md5Keys.allowed = !secureHashesOnly(ctx, "") })
-	return md5Keys.allowed
+func insecureKeysAllowed(ctx context.Context) bool {
+	insecureKeys.once.Do(func() { insecureKeys.allowed = !secureHashesOnly(ctx, "") })
+	return insecureKeys.allowed
+}
+
+// secureKey reports whether key's backend is a hash git-annex counts as
+// cryptographically secure: any checksum but MD5 and SHA1.
+func secureKey(key string) bool {
+	backend, _, _ := strings.Cut(key, "-")
+	return checksumKey(key) && !strings.HasPrefix(backend, "MD5") && backend != "SHA1" && backend != "SHA1E"
 }
 
 // secureHashesOnly reports whether annex.securehashesonly is set in the

@@ -343,3 +343,134 @@ func TestExportOverOwnContent(t *testing.T) {
 		st.expectContent("sub/a.txt", "version 2!\n")
 	})
 }
+
+// A file another program wrote is not the key's content because its size
+// matches: where the backend records keys, CHECKPRESENTEXPORT answers
+// present only for content that carries the key, so git-annex uploads
+// (and the guard then refuses to overwrite) instead of believing the name
+// holds it.
+func TestCheckPresentForeignSameSize(t *testing.T) {
+	forEachStorage(t, func(t *testing.T, st *testStorage) {
+		v1, _ := twoVersions(t)
+		st.put("a.txt", "VERSION 1\n") // the key's 10 bytes, other content
+		s := st.startSession(nil)
+		s.send("EXPORT a.txt")
+		s.send("CHECKPRESENTEXPORT SHA256E-s10--one")
+		s.expect("CHECKPRESENT-FAILURE SHA256E-s10--one")
+		s.send("EXPORT b.txt")
+		s.send("TRANSFEREXPORT STORE SHA256E-s10--one " + v1)
+		s.expect("TRANSFER-SUCCESS STORE SHA256E-s10--one")
+		s.send("EXPORT b.txt")
+		s.send("CHECKPRESENTEXPORT SHA256E-s10--one")
+		s.expect("CHECKPRESENT-SUCCESS SHA256E-s10--one")
+	})
+}
+
+// REMOVEEXPORTDIRECTORY under the guard removes what this remote stored
+// and leaves what another program wrote there, answering success: git-annex
+// sends it once its own files there are gone (after a deletion, and between
+// the two phases of a swap), and a file of someone else's is no reason to
+// fail the export nor one to destroy. Without the guard the whole directory
+// goes, as git-annex's protocol allows.
+func TestRemoveExportDirectoryKeepsForeignFiles(t *testing.T) {
+	forEachStorage(t, func(t *testing.T, st *testStorage) {
+		v1, v2 := twoVersions(t)
+		s := st.startSession(nil)
+		s.send("EXPORT sub/a.txt")
+		s.send("TRANSFEREXPORT STORE SHA256E-s10--one " + v1)
+		s.expect("TRANSFER-SUCCESS STORE SHA256E-s10--one")
+		s.send("EXPORT sub/deeper/b.txt")
+		s.send("TRANSFEREXPORT STORE SHA256E-s11--two " + v2)
+		s.expect("TRANSFER-SUCCESS STORE SHA256E-s11--two")
+		st.put("sub/notes.txt", "notes of another program\n")
+		s.send("REMOVEEXPORTDIRECTORY sub")
+		s.expect("REMOVEEXPORTDIRECTORY-SUCCESS")
+		st.expectContent("sub/notes.txt", "notes of another program\n")
+		st.expectAbsent("sub/a.txt")
+		st.expectAbsent("sub/deeper/b.txt")
+
+		// Once only this remote's files are left, the directory goes.
+		st.remove("sub/notes.txt")
+		s.send("EXPORT sub/c.txt")
+		s.send("TRANSFEREXPORT STORE SHA256E-s10--one " + v1)
+		s.expect("TRANSFER-SUCCESS STORE SHA256E-s10--one")
+		s.send("REMOVEEXPORTDIRECTORY sub")
+		s.expect("REMOVEEXPORTDIRECTORY-SUCCESS")
+		st.expectAbsent("sub/c.txt")
+		if !st.kind.s3 {
+			if _, err := os.Stat(filepath.Join(st.dir, "sub")); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("sub is still there: %v", err)
+			}
+		}
+
+		unguarded := st.startSession(map[string]string{"guardexport": "no"})
+		st.put("sub/notes.txt", "notes of another program\n")
+		unguarded.send("REMOVEEXPORTDIRECTORY sub")
+		unguarded.expect("REMOVEEXPORTDIRECTORY-SUCCESS")
+		st.expectAbsent("sub/notes.txt")
+	})
+}
+
+// Storage this remote may only read (a public bucket without credentials)
+// serves everything that reads: initremote of an importtree remote, and
+// retrieval and presence for an export remote; initremote of an export
+// remote fails there at once, and a store fails with a reason.
+func TestReadOnlyStorage(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	t.Setenv("AWS_SESSION_TOKEN", "")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	for _, kind := range storageKinds {
+		if !kind.s3 {
+			continue // root, which runs the tests here, may write anywhere
+		}
+		t.Run(kind.name, func(t *testing.T) {
+			st := newStorage(t, kind)
+			v1, _ := twoVersions(t)
+			s := st.startSession(nil)
+			s.send("EXPORT a.txt")
+			s.send("TRANSFEREXPORT STORE SHA256E-s10--one " + v1)
+			s.expect("TRANSFER-SUCCESS STORE SHA256E-s10--one")
+			policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["*"]},` +
+				`"Action":["s3:GetBucketLocation","s3:ListBucket","s3:ListBucketVersions","s3:GetBucketVersioning","s3:GetObject","s3:GetObjectVersion"],` +
+				`"Resource":["arn:aws:s3:::` + st.bucket + `","arn:aws:s3:::` + st.bucket + `/*"]}]}`
+			if err := st.client.SetBucketPolicy(t.Context(), st.bucket, policy); err != nil {
+				t.Fatal(err)
+			}
+			anonymous := func(extra map[string]string) *annexSim {
+				s := st.startSession(extra)
+				s.creds = ""
+				return s
+			}
+
+			exp := anonymous(map[string]string{"exporttree": "yes"})
+			exp.send("INITREMOTE")
+			exp.expectPrefix("INITREMOTE-FAILURE ")
+
+			imp := anonymous(map[string]string{"importtree": "yes"})
+			imp.send("INITREMOTE")
+			imp.expect("INITREMOTE-SUCCESS")
+			imp.send("LISTIMPORTABLECONTENTS")
+			imp.expect("IMPORTABLECONTENT 10 a.txt")
+			imp.expectPrefix("IMPORTABLECONTENTIDENTIFIER ")
+			imp.expect("LISTIMPORTABLECONTENTS-SUCCESS")
+
+			get := anonymous(map[string]string{"exporttree": "yes"})
+			get.send("PREPARE")
+			get.expect("PREPARE-SUCCESS")
+			get.send("EXPORT a.txt")
+			get.send("CHECKPRESENTEXPORT SHA256E-s10--one")
+			get.expect("CHECKPRESENT-SUCCESS SHA256E-s10--one")
+			dest := filepath.Join(t.TempDir(), "got")
+			get.send("EXPORT a.txt")
+			get.send("TRANSFEREXPORT RETRIEVE SHA256E-s10--one " + dest)
+			get.expect("TRANSFER-SUCCESS RETRIEVE SHA256E-s10--one")
+			if got := readFile(t, dest); got != "version 1\n" {
+				t.Errorf("retrieved %q", got)
+			}
+			get.send("EXPORT b.txt")
+			get.send("TRANSFEREXPORT STORE SHA256E-s10--one " + v1)
+			get.expectPrefix("TRANSFER-FAILURE STORE SHA256E-s10--one ")
+		})
+	}
+}

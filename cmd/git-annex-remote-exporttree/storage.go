@@ -17,29 +17,46 @@ import (
 // branch with embedcreds=yes, as for git-annex's own S3 remote.
 const credsSetting = "s3creds"
 
-// openBackend opens the storage cfg names, checking that it is usable.
-// create allows creating a missing bucket (initremote with createbucket=yes).
-func openBackend(ctx context.Context, a *protocol.Annex, cfg config, create bool) (backends.Backend, error) {
+// openUse says what a process opens its storage for.
+type openUse int
+
+const (
+	// useAny: any request; writes fail one by one where they are not
+	// allowed, so read-only storage still serves get, fsck and import.
+	useAny openUse = iota
+	// useSetUp: initremote of a remote that writes. Checks write
+	// permission, so that initremote fails instead of the first export,
+	// and may create a missing bucket (createbucket=yes).
+	useSetUp
+	// useSetUpReading: initremote of an importtree remote, which only
+	// reads.
+	useSetUpReading
+)
+
+// openBackend opens the storage cfg names, checking that it is usable for
+// use.
+func openBackend(ctx context.Context, a *protocol.Annex, cfg config, use openUse) (backends.Backend, error) {
 	switch cfg.Backend {
 	case "directory":
-		return directory.Open(cfg.Directory, directory.Options{IgnoreInodes: cfg.IgnoreInodes})
+		return directory.Open(cfg.Directory, directory.Options{IgnoreInodes: cfg.IgnoreInodes, SkipWriteCheck: use != useSetUp})
 	case "s3":
 		creds, err := s3Credentials(ctx, a)
 		if err != nil {
 			return nil, err
 		}
 		return s3.Open(ctx, s3.Config{
-			Endpoint:     cfg.S3.endpoint(),
-			Region:       cfg.S3.Region,
-			Bucket:       cfg.S3.Bucket,
-			Prefix:       cfg.S3.Prefix,
-			PathStyle:    cfg.S3.RequestStyle,
-			Creds:        creds,
-			PartSize:     cfg.S3.PartSize,
-			Parallelism:  cfg.S3.ParallelParts,
-			StorageClass: cfg.S3.StorageClass,
-			CreateBucket: create && cfg.S3.CreateBucket,
-			Buffers:      memoryLimit.add,
+			Endpoint:       cfg.S3.endpoint(),
+			Region:         cfg.S3.Region,
+			Bucket:         cfg.S3.Bucket,
+			Prefix:         cfg.S3.Prefix,
+			PathStyle:      cfg.S3.RequestStyle,
+			Creds:          creds,
+			PartSize:       cfg.S3.PartSize,
+			Parallelism:    cfg.S3.ParallelParts,
+			StorageClass:   cfg.S3.StorageClass,
+			CreateBucket:   use == useSetUp && cfg.S3.CreateBucket,
+			SkipWriteCheck: use != useSetUp,
+			Buffers:        memoryLimit.add,
 		})
 	}
 	return nil, fmt.Errorf("backend=%s is not supported", cfg.Backend)
