@@ -60,7 +60,7 @@ func classOf(err error) error {
 			"AllAccessDisabled", "AccountProblem", "InvalidToken", "ExpiredToken",
 			"XMinioInvalidObjectName", "InvalidObjectName", "KeyTooLongError",
 			"XMinioObjectNameTooLong", "XMinioObjectNamePrefixAsSlash",
-			"InvalidBucketName", "XMinioInvalidObjectNameTooLong":
+			"InvalidBucketName", "XMinioInvalidObjectNameTooLong", "XMinioInvalidResourceName":
 			return backends.ErrRefused
 		case "XMinioServerNotInitialized", "SlowDown", "ServiceUnavailable":
 			return backends.ErrUnreachable
