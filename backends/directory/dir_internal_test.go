@@ -194,22 +194,12 @@ func TestCreateTempRacesSweep(t *testing.T) {
 // its parents' too, once per directory; one the process made and committed
 // costs only its own fsync afterwards.
 func TestEntriesCommittedUpToTheRoot(t *testing.T) {
-	root := t.TempDir()
-	b, err := Open(root, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	root, b := openTemp(t, Options{})
 	// Made by "another process": nothing says its entry is durable.
 	if err := os.MkdirAll(filepath.Join(root, "a", "b"), 0o777); err != nil {
 		t.Fatal(err)
 	}
-	store := func(name string) {
-		t.Helper()
-		if _, err := b.Store(t.Context(), name, strings.NewReader("x"), backends.StoreOptions{Size: 1}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	store := func(name string) { storeString(t, b, name, "x") }
 	store("first") // starts the session, which fsyncs its own files
 	var synced []string
 	defer func() { testHookSynced = nil }()
@@ -256,25 +246,8 @@ func TestEntriesCommittedUpToTheRoot(t *testing.T) {
 func TestCoarseTimestampsKeepCIDsApart(t *testing.T) {
 	const tick = int64(2 * time.Second)
 	frozen := time.Now() // every store lands in this tick
-	defer func() { clock, testHookStamped = time.Now, nil }()
-	clock = func() time.Time { return frozen }
-	testHookStamped = func(fd int) {
-		var st unix.Stat_t
-		if err := unix.Fstat(fd, &st); err != nil {
-			t.Fatal(err)
-		}
-		ns := st.Mtim.Nano() / tick * tick
-		at := time.Unix(0, ns)
-		if err := os.Chtimes(fmt.Sprintf("/proc/self/fd/%d", fd), at, at); err != nil {
-			t.Fatal(err)
-		}
-	}
-	root := t.TempDir()
-	b, err := Open(root, Options{IgnoreInodes: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	playCoarseTimes(t, frozen, false)
+	root, b := openTemp(t, Options{IgnoreInodes: true})
 	seen := map[backends.CID]string{}
 	for _, content := range []string{"aaaa", "bbbb", "cccc", "ddddd", "eeee"} {
 		size := int64(len(content))
@@ -300,5 +273,118 @@ func TestCoarseTimestampsKeepCIDsApart(t *testing.T) {
 		if info.CID != cid || info.Label != "key-"+content {
 			t.Errorf("after storing %q: Stat says %s %q, want %s %q", content, info.CID, info.Label, cid, "key-"+content)
 		}
+	}
+}
+
+// A directory this process made, pruned and makes again (reusing the
+// inode number, as ext4 does) is committed to its parent again.
+func TestRemadeDirCommittedAgain(t *testing.T) {
+	root, b := openTemp(t, Options{})
+	store := func(name string) { storeString(t, b, name, "x") }
+	store("a/b/f")
+	if err := b.Remove(t.Context(), "a/b/f", backends.Condition{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(filepath.Join(root, "a")); !os.IsNotExist(err) {
+		t.Fatalf("a was not pruned: %v", err)
+	}
+	var synced []string
+	defer func() { testHookSynced = nil }()
+	testHookSynced = func(name string) { synced = append(synced, name) }
+	store("a/b/g")
+	if want := []string{"a/b", "a", ""}; !reflect.DeepEqual(synced, want) {
+		t.Errorf("fsynced %q, want %q", synced, want)
+	}
+}
+
+// playCoarseTimes makes every mtime set by a store what a filesystem with
+// 2-second times keeps: truncated (FAT) or rounded to the nearest tick.
+func playCoarseTimes(t *testing.T, frozen time.Time, round bool) {
+	const tick = int64(2 * time.Second)
+	t.Cleanup(func() { clock, testHookStamped = time.Now, nil })
+	clock = func() time.Time { return frozen }
+	testHookStamped = func(fd int) {
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			t.Fatal(err)
+		}
+		ns := st.Mtim.Nano()
+		if round {
+			ns += tick / 2
+		}
+		at := time.Unix(0, ns/tick*tick)
+		if err := os.Chtimes(fmt.Sprintf("/proc/self/fd/%d", fd), at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// With coarse times and inodes ignored, a store, its removal and another
+// store of the same size at that name within the tick differ in CID.
+func TestCoarseStoreRemoveStore(t *testing.T) {
+	playCoarseTimes(t, time.Now(), false)
+	_, b := openTemp(t, Options{IgnoreInodes: true})
+	c1, err := b.Store(t.Context(), "f", strings.NewReader("aaaa"), backends.StoreOptions{Size: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Remove(t.Context(), "f", backends.Condition{}); err != nil {
+		t.Fatal(err)
+	}
+	c2, err := b.Store(t.Context(), "f", strings.NewReader("bbbb"), backends.StoreOptions{Size: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c1 == c2 {
+		t.Errorf("two stores of different content at f share CID %s", c1)
+	}
+}
+
+// A filesystem that rounds set times to the nearest tick, late in a tick:
+// the stamp still lands below what a write from now on gets, and
+// successive stores differ.
+func TestRoundingTimes(t *testing.T) {
+	const tick = int64(2 * time.Second)
+	frozen := time.Unix(0, time.Now().UnixNano()/tick*tick+tick*3/4)
+	playCoarseTimes(t, frozen, true)
+	root, b := openTemp(t, Options{IgnoreInodes: true})
+	seen := map[backends.CID]bool{}
+	for _, content := range []string{"aaaa", "bbbb", "cccc"} {
+		cid, err := b.Store(t.Context(), "f", strings.NewReader(content), backends.StoreOptions{Size: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[cid] {
+			t.Errorf("storing %q gave %s again", content, cid)
+		}
+		seen[cid] = true
+		fi, err := os.Lstat(filepath.Join(root, "f"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A write at the kernel's clock (which may lag) gets no less.
+		writeNow := (frozen.UnixNano() - int64(kernelClockLag) + tick/2) / tick * tick
+		if fi.ModTime().UnixNano() >= writeNow {
+			t.Errorf("after storing %q: mtime %v, want it before %v, what a write now gets", content, fi.ModTime(), time.Unix(0, writeNow))
+		}
+	}
+}
+
+// openTemp opens a Backend on a new temporary directory.
+func openTemp(t *testing.T, opts Options) (string, *Backend) {
+	t.Helper()
+	root := t.TempDir()
+	b, err := Open(root, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return root, b
+}
+
+func storeString(t *testing.T, b *Backend, name, content string) {
+	t.Helper()
+	if _, err := b.Store(t.Context(), name, strings.NewReader(content), backends.StoreOptions{Size: int64(len(content))}); err != nil {
+		t.Fatal(err)
 	}
 }

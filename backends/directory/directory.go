@@ -23,10 +23,11 @@
 // two stores never share a CID even when inodes are ignored. A modification
 // by another program that keeps the inode, the size and the mtime (to the
 // kernel's timestamp granularity) goes unseen. On a filesystem with coarse
-// times (FAT, exFAT, ext4 with small inodes) the stamp is set a tick into
-// the past, below any write to come and below a recent store's it
-// replaces (see stampFresh); there, stores of one size at different names
-// within a tick share a CID when inodes are ignored.
+// times (FAT, exFAT, ext4 with small inodes) the stamp is set into a past
+// tick, below any write to come, unused by the process's earlier stores
+// and below a recent store's it replaces (see stampFresh); there, stores
+// of one size by different processes at different names within a tick
+// share a CID when inodes are ignored.
 //
 // # Stores and temporaries
 //
@@ -109,6 +110,10 @@ type Backend struct {
 	// durable holds the directories (dirKey) whose entries, up to the root,
 	// this process has committed (see syncEntries).
 	durable sync.Map
+	// stamps are those this process's stores got on a filesystem with
+	// coarse times (see stampFresh).
+	stampsMu sync.Mutex
+	stamps   map[issuedStamp]struct{}
 }
 
 // Open returns a Backend storing below the directory at path, which must

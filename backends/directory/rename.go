@@ -86,7 +86,7 @@ func (b *Backend) rename(from, to string, cond, toCond backends.Condition) error
 				err = src.sync()
 			}
 			if err == nil {
-				err = b.syncEntries(dst)
+				err = b.syncEntries(dst, created)
 			}
 			dst.close()
 			if err != nil {

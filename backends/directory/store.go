@@ -101,7 +101,7 @@ func (b *Backend) store(ctx context.Context, name string, r io.Reader, opts back
 	if err := d.sync(); err != nil {
 		return "", err
 	}
-	if err := b.syncEntries(d); err != nil {
+	if err := b.syncEntries(d, created); err != nil {
 		return "", err
 	}
 	return b.cid(&st), nil
@@ -122,16 +122,24 @@ const kernelClockLag = 50 * time.Millisecond
 // stamp of a replaced file counts as a recent store's (see stampFresh).
 const stampMemory = time.Minute
 
+// maxStampTries bounds the search for a free stamp on a filesystem with
+// coarse times; each try is a utimes and an fstat.
+const maxStampTries = 64
+
+// issuedStamp is a stamp a store of this process got on a filesystem with
+// coarse times; CIDs tell contents apart by size and stamp.
+type issuedStamp struct{ size, mtime int64 }
+
 // stampFresh sets the temporary's mtime and returns its stat. On a
 // filesystem that keeps nanoseconds, the mtime is the clock's: two stores
 // never share it, even where inodes are ignored. A filesystem with coarser
 // times (FAT: 2 s, exFAT: 10 ms, ext4 with small inodes: 1 s) would give a
 // store and a write by another program within the same tick one stamp,
-// hiding the write. There the stamp goes one tick into the past, where no
-// write from now on can land; and below the replaced file's stamp when
-// that is recent, so stores in quick succession at one name differ even
-// where inodes are ignored or reused. (Stores at different names can still
-// share a stamp there; see the package doc.)
+// hiding the write. There the stamp goes into a past tick, where no write
+// from now on can land, and one that no earlier store of this process got
+// for that size, and below the replaced file's stamp when that is recent
+// (a store of another process, typically). (Stores of other processes at
+// other names can still share a stamp there; see the package doc.)
 func (b *Backend) stampFresh(d *dir, tmpName string, fd int, base string) (unix.Stat_t, error) {
 	var st unix.Stat_t
 	set := func(ns int64) error {
@@ -148,23 +156,45 @@ func (b *Backend) stampFresh(d *dir, tmpName string, fd int, base string) (unix.
 	if err := set(now); err != nil || st.Mtim.Nano() == now {
 		return st, err
 	}
-	// The filesystem truncated the time: one nanosecond before the start
-	// of a tick is in the tick before.
+	// The filesystem truncated or rounded the time. Find the latest
+	// stamp it keeps below limit: ever larger steps down, as the
+	// filesystem's tick is unknown.
+	below := func(limit int64) error {
+		for step := int64(1); ; step *= 4 {
+			if err := set(limit - step); err != nil || st.Mtim.Nano() < limit {
+				return err
+			}
+			if step > int64(stampMemory) {
+				return d.pathError("utimes", tmpName, fmt.Errorf("the filesystem keeps no time below %v", time.Unix(0, limit)))
+			}
+		}
+	}
 	if err := set(now - int64(kernelClockLag)); err != nil {
 		return st, err
 	}
-	if err := set(st.Mtim.Nano() - 1); err != nil {
-		return st, err
+	limit := min(st.Mtim.Nano(), now-int64(kernelClockLag))
+	if old, err := d.lstat(base); err == nil {
+		if behind := limit - old.Mtim.Nano(); behind >= 0 && behind < int64(stampMemory) {
+			limit = old.Mtim.Nano()
+		}
 	}
-	// A replaced file stamped in the last minute may be a store of this
-	// tick, stamped the same or stepped back already: go below it. (A
-	// burst of more than a minute's worth of ticks of stores at one name
-	// can come back to a stamp it used.)
-	old, err := d.lstat(base)
-	if behind := st.Mtim.Nano() - old.Mtim.Nano(); err == nil && behind >= 0 && behind < int64(stampMemory) {
-		return st, set(old.Mtim.Nano() - 1)
+	b.stampsMu.Lock()
+	defer b.stampsMu.Unlock()
+	for range maxStampTries {
+		if err := below(limit); err != nil {
+			return st, err
+		}
+		stamp := issuedStamp{st.Size, st.Mtim.Nano()}
+		if _, used := b.stamps[stamp]; !used {
+			if b.stamps == nil {
+				b.stamps = map[issuedStamp]struct{}{}
+			}
+			b.stamps[stamp] = struct{}{}
+			return st, nil
+		}
+		limit = stamp.mtime
 	}
-	return st, nil
+	return st, d.pathError("utimes", tmpName, errors.New("no free time stamp found in the past"))
 }
 
 // sourceReader remembers the error of the reader it wraps, to tell a
@@ -280,19 +310,26 @@ func (b *Backend) inTheWay(name string, err error) error {
 }
 
 // dirKey names one directory, not whatever is at its name later: a
-// directory removed and made again is a new entry to commit.
+// directory removed and made again is a new entry to commit. Filesystems
+// reuse inode numbers at once; the generation (ext2/3/4, tmpfs) tells
+// the uses apart.
 type dirKey struct {
-	name     string
-	dev, ino uint64
+	name          string
+	dev, ino, gen uint64
 }
 
-// syncEntries commits the entries of d and of every directory above it,
-// once per directory and process. Fsyncing d makes its files durable, not
-// d itself: another process may have made d (or its parent) a moment ago
-// and not yet fsynced the parent, and a crash would then take the file
-// with the directory. Journalling filesystems order this for us; FAT and
-// ext2 do not.
-func (b *Backend) syncEntries(d *dir) error {
+// fsIocGetVersion is FS_IOC_GETVERSION, _IOR('v', 1, long): the inode's
+// generation.
+const fsIocGetVersion = 0x80087601
+
+// syncEntries commits the entries of d and of every directory above it:
+// always when this store made some of them (created), else once per
+// directory and process. Fsyncing d makes its files durable, not d itself:
+// another process may have made d (or its parent) a moment ago and not yet
+// fsynced the parent, and a crash would then take the file with the
+// directory. Journalling filesystems order this for us; FAT and ext2 do
+// not.
+func (b *Backend) syncEntries(d *dir, created []string) error {
 	if d.name == "" {
 		return nil
 	}
@@ -300,8 +337,9 @@ func (b *Backend) syncEntries(d *dir) error {
 	if err := unix.Fstat(d.fd, &st); err != nil {
 		return d.pathError("stat", "", err)
 	}
-	key := dirKey{d.name, st.Dev, st.Ino}
-	if _, known := b.durable.Load(key); known {
+	gen, _ := unix.IoctlGetInt(d.fd, fsIocGetVersion) // 0 where unsupported
+	key := dirKey{d.name, st.Dev, st.Ino, uint64(gen)}
+	if _, known := b.durable.Load(key); known && len(created) == 0 {
 		return nil
 	}
 	for name := d.name; name != ""; {
