@@ -20,20 +20,7 @@ func TestSuspendedVersioningListsAsStat(t *testing.T) {
 	bucket := srv.NewBucket(t, true)
 	ctx := t.Context()
 	cfg := Config{Endpoint: srv.Endpoint, Bucket: bucket, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey, PartSize: MinPartSize}
-	enabled, err := Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := enabled.Store(ctx, "versioned", strings.NewReader("hello"), backends.StoreOptions{Size: 5}); err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Client(t).SuspendVersioning(ctx, bucket); err != nil {
-		t.Fatal(err)
-	}
-	b, err := Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := openSuspended(t, srv, cfg, "versioned", "hello")
 	if _, err := b.Store(ctx, "null", strings.NewReader("world"), backends.StoreOptions{Size: 5}); err != nil {
 		t.Fatal(err)
 	}
@@ -89,20 +76,7 @@ func TestSuspendedNullVersionRemove(t *testing.T) {
 			}
 			cfg := Config{Endpoint: srv.Endpoint, Bucket: bucket, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey,
 				PartSize: MinPartSize, Transport: awsNull{tr}}
-			enabled, err := Open(ctx, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := enabled.Store(ctx, "f", strings.NewReader("old"), backends.StoreOptions{Size: 3}); err != nil {
-				t.Fatal(err)
-			}
-			if err := srv.Client(t).SuspendVersioning(ctx, bucket); err != nil {
-				t.Fatal(err)
-			}
-			b, err := Open(ctx, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
+			b := openSuspended(t, srv, cfg, "f", "old")
 			cid, err := b.Store(ctx, "f", strings.NewReader("new"), backends.StoreOptions{Size: 3})
 			if err != nil {
 				t.Fatal(err)
@@ -146,4 +120,26 @@ func TestPrefixRefused(t *testing.T) {
 	if !errors.Is(err, backends.ErrRefused) {
 		t.Errorf("Open with prefix /tree/: %v, want refused", err)
 	}
+}
+
+// openSuspended stores content at name while the bucket's versioning is
+// enabled, suspends versioning and opens the bucket afresh.
+func openSuspended(t *testing.T, srv *s3test.Server, cfg Config, name, content string) *Backend {
+	t.Helper()
+	ctx := t.Context()
+	enabled, err := Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := enabled.Store(ctx, name, strings.NewReader(content), backends.StoreOptions{Size: int64(len(content))}); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Client(t).SuspendVersioning(ctx, cfg.Bucket); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
