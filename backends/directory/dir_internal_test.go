@@ -388,3 +388,23 @@ func storeString(t *testing.T, b *Backend, name, content string) {
 		t.Fatal(err)
 	}
 }
+
+// A burst of stores of one size at many names within one coarse tick (an
+// export of many small files to FAT) all succeed, with CIDs of their own.
+func TestCoarseBurstOfOneSize(t *testing.T) {
+	playCoarseTimes(t, time.Now(), false)
+	for _, opts := range []Options{{}, {IgnoreInodes: true}} {
+		_, b := openTemp(t, opts)
+		seen := map[backends.CID]int{}
+		for i := range 300 {
+			cid, err := b.Store(t.Context(), fmt.Sprintf("f%d", i), strings.NewReader("same"), backends.StoreOptions{Size: 4})
+			if err != nil {
+				t.Fatalf("%+v: store %d: %v", opts, i, err)
+			}
+			if j, ok := seen[cid]; ok {
+				t.Fatalf("%+v: store %d got %s, the CID of store %d", opts, i, cid, j)
+			}
+			seen[cid] = i
+		}
+	}
+}

@@ -110,10 +110,9 @@ type Backend struct {
 	// durable holds the directories (dirKey) whose entries, up to the root,
 	// this process has committed (see syncEntries).
 	durable sync.Map
-	// stamps are those this process's stores got on a filesystem with
+	// stamps are the CIDs this process's stores got on a filesystem with
 	// coarse times (see stampFresh).
-	stampsMu sync.Mutex
-	stamps   map[issuedStamp]struct{}
+	stamps stampLog
 }
 
 // Open returns a Backend storing below the directory at path, which must

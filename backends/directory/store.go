@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/exporttree/git-annex-remote-exporttree/backends"
@@ -122,13 +123,39 @@ const kernelClockLag = 50 * time.Millisecond
 // stamp of a replaced file counts as a recent store's (see stampFresh).
 const stampMemory = time.Minute
 
-// maxStampTries bounds the search for a free stamp on a filesystem with
-// coarse times; each try is a utimes and an fstat.
-const maxStampTries = 64
+// stampLog remembers the CIDs this process's stores got on a filesystem
+// with coarse times, so that none is issued twice (see stampFresh).
+type stampLog struct {
+	mu     sync.Mutex
+	issued map[backends.CID]int64 // CID → its mtime
+	lowest int64                  // the lowest mtime ever issued
+	pruned int                    // len(issued) after the last prune
+}
 
-// issuedStamp is a stamp a store of this process got on a filesystem with
-// coarse times; CIDs tell contents apart by size and stamp.
-type issuedStamp struct{ size, mtime int64 }
+// issue records cid, unless it was issued before.
+func (l *stampLog) issue(cid backends.CID, mtime, now int64) bool {
+	if _, used := l.issued[cid]; used {
+		return false
+	}
+	if l.issued == nil {
+		l.issued = map[backends.CID]int64{}
+	}
+	l.issued[cid] = mtime
+	if l.lowest == 0 || mtime < l.lowest {
+		l.lowest = mtime
+	}
+	// A fresh stamp is within stampMemory of now, or below lowest: older
+	// entries can no longer be met.
+	if len(l.issued) > 2*l.pruned+1024 {
+		for c, m := range l.issued {
+			if m < now-2*int64(stampMemory) {
+				delete(l.issued, c)
+			}
+		}
+		l.pruned = len(l.issued)
+	}
+	return true
+}
 
 // stampFresh sets the temporary's mtime and returns its stat. On a
 // filesystem that keeps nanoseconds, the mtime is the clock's: two stores
@@ -136,9 +163,11 @@ type issuedStamp struct{ size, mtime int64 }
 // times (FAT: 2 s, exFAT: 10 ms, ext4 with small inodes: 1 s) would give a
 // store and a write by another program within the same tick one stamp,
 // hiding the write. There the stamp goes into a past tick, where no write
-// from now on can land, and one that no earlier store of this process got
-// for that size, and below the replaced file's stamp when that is recent
-// (a store of another process, typically). (Stores of other processes at
+// from now on can land, below the replaced file's stamp when that is
+// recent (a store of another process, typically), and makes a CID no
+// earlier store of this process got: else it goes below every stamp the
+// process issued, so a burst of stores of one size drifts into the past
+// by a tick each. (Stores of other processes at
 // other names can still share a stamp there; see the package doc.)
 func (b *Backend) stampFresh(d *dir, tmpName string, fd int, base string) (unix.Stat_t, error) {
 	var st unix.Stat_t
@@ -178,23 +207,18 @@ func (b *Backend) stampFresh(d *dir, tmpName string, fd int, base string) (unix.
 			limit = old.Mtim.Nano()
 		}
 	}
-	b.stampsMu.Lock()
-	defer b.stampsMu.Unlock()
-	for range maxStampTries {
-		if err := below(limit); err != nil {
-			return st, err
-		}
-		stamp := issuedStamp{st.Size, st.Mtim.Nano()}
-		if _, used := b.stamps[stamp]; !used {
-			if b.stamps == nil {
-				b.stamps = map[issuedStamp]struct{}{}
-			}
-			b.stamps[stamp] = struct{}{}
-			return st, nil
-		}
-		limit = stamp.mtime
+	b.stamps.mu.Lock()
+	defer b.stamps.mu.Unlock()
+	if err := below(limit); err != nil || b.stamps.issue(b.cid(&st), st.Mtim.Nano(), now) {
+		return st, err
 	}
-	return st, d.pathError("utimes", tmpName, errors.New("no free time stamp found in the past"))
+	// Taken (by a store of the same size this tick, or an inode reused):
+	// below every stamp issued is free.
+	if err := below(b.stamps.lowest); err != nil {
+		return st, err
+	}
+	b.stamps.issue(b.cid(&st), st.Mtim.Nano(), now)
+	return st, nil
 }
 
 // sourceReader remembers the error of the reader it wraps, to tell a
