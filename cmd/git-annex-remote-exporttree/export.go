@@ -139,14 +139,20 @@ func removeStoredDir(ctx context.Context, a *protocol.Annex, b backends.Backend,
 		if err != nil && !errors.Is(err, errBatchFull) {
 			return err
 		}
+		removed := 0
 		for _, info := range ours {
 			// A conflict means another program changed it since the listing:
 			// it is theirs now, and stays.
-			if err := remove(ctx, b, info.Name, backends.Matches(info.CID)); err != nil && !errors.Is(err, backends.ErrConflict) {
+			err := remove(ctx, b, info.Name, backends.Matches(info.CID))
+			if err != nil && !errors.Is(err, backends.ErrConflict) {
 				return err
 			}
+			if err == nil {
+				removed++
+			}
 		}
-		if len(ours) < storedBatch {
+		// A full batch of files that stayed would be listed again forever.
+		if len(ours) < storedBatch || removed == 0 {
 			break
 		}
 	}
