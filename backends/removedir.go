@@ -5,16 +5,10 @@ import (
 	"errors"
 )
 
-// removeBatch bounds the names the [RemoveDir] fallback holds at once.
-const removeBatch = 1000
-
-var errBatchFull = errors.New("batch full")
-
 // RemoveDir removes the directory dir and every name below it, through b's
 // [DirRemover] when b implements one. An absent directory is success.
 //
-// Otherwise it falls back to listing up to a thousand names under dir,
-// removing each unconditionally, and repeating until the listing is empty.
+// Otherwise it falls back to [Drain], removing each name unconditionally.
 // Reserved names (see [Reserved]) are never listed, so the fallback leaves
 // them in place.
 func RemoveDir(ctx context.Context, b Backend, dir string) error {
@@ -25,27 +19,14 @@ func RemoveDir(ctx context.Context, b Backend, dir string) error {
 		err.(*Error).Op = "remove directory"
 		return err
 	}
-	for {
-		batch := make([]string, 0, removeBatch)
-		err := b.List(ctx, dir, func(info Info) error {
-			batch = append(batch, info.Name)
-			if len(batch) == removeBatch {
-				return errBatchFull
-			}
-			return nil
-		})
-		if err != nil && !errors.Is(err, errBatchFull) {
-			return err
-		}
-		for _, name := range batch {
-			if err := b.Remove(ctx, name, Unconditional); err != nil {
-				return err
+	return Drain(ctx, b, dir, nil, func(batch []Info) ([]string, error) {
+		for _, info := range batch {
+			if err := b.Remove(ctx, info.Name, Unconditional); err != nil {
+				return nil, err
 			}
 		}
-		if len(batch) < removeBatch {
-			return nil
-		}
-	}
+		return nil, nil
+	})
 }
 
 // RemoveEmptyDir removes the directory dir only if nothing is in it, through

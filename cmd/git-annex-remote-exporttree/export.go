@@ -111,11 +111,6 @@ func (r *remote) RemoveExportDirectory(ctx context.Context, a *protocol.Annex, d
 	return removeStoredDir(ctx, a, b, dir)
 }
 
-// storedBatch bounds the names removeStoredDir holds at once.
-const storedBatch = 1000
-
-var errBatchFull = errors.New("batch full")
-
 // removeStoredDir removes dir as guarded export may: each file under it that
 // this remote stored, only while unchanged, then dir itself if that leaves
 // it empty. git-annex asks once it has removed every file it exported there,
@@ -124,39 +119,24 @@ var errBatchFull = errors.New("batch full")
 // the export is right with them there, and guarded export never destroys
 // what it did not store.
 func removeStoredDir(ctx context.Context, a *protocol.Annex, b backends.Backend, dir string) error {
-	for {
-		var ours []backends.Info
-		err := b.List(ctx, dir, func(info backends.Info) error {
-			if info.Label == "" {
-				return nil
-			}
-			ours = append(ours, info)
-			if len(ours) == storedBatch {
-				return errBatchFull
-			}
-			return nil
-		})
-		if err != nil && !errors.Is(err, errBatchFull) {
-			return err
-		}
-		removed := 0
-		for _, info := range ours {
+	stored := func(info backends.Info) bool { return info.Label != "" }
+	err := backends.Drain(ctx, b, dir, stored, func(batch []backends.Info) (kept []string, err error) {
+		for _, info := range batch {
 			// A conflict means another program changed it since the listing:
 			// it is theirs now, and stays.
 			err := remove(ctx, b, info.Name, backends.Matches(info.CID))
-			if err != nil && !errors.Is(err, backends.ErrConflict) {
-				return err
-			}
-			if err == nil {
-				removed++
+			if errors.Is(err, backends.ErrConflict) {
+				kept = append(kept, info.Name)
+			} else if err != nil {
+				return nil, err
 			}
 		}
-		// A full batch of files that stayed would be listed again forever.
-		if len(ours) < storedBatch || removed == 0 {
-			break
-		}
+		return kept, nil
+	})
+	if err != nil {
+		return err
 	}
-	err := backends.RemoveEmptyDir(ctx, b, dir)
+	err = backends.RemoveEmptyDir(ctx, b, dir)
 	if errors.Is(err, backends.ErrConflict) {
 		a.Info(fmt.Sprintf("left %q in place: it holds files this remote did not store (%v)", dir, err))
 		return nil

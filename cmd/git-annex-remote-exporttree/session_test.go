@@ -107,6 +107,14 @@ func (s *annexSim) expect(want string) {
 	}
 }
 
+// exportStore exports file's content under name as key and expects success.
+func (s *annexSim) exportStore(name, key, file string) {
+	s.t.Helper()
+	s.send("EXPORT " + name)
+	s.send("TRANSFEREXPORT STORE " + key + " " + file)
+	s.expect("TRANSFER-SUCCESS STORE " + key)
+}
+
 // expectPrefix returns the rest of the next line after prefix.
 func (s *annexSim) expectPrefix(prefix string) string {
 	s.t.Helper()
@@ -334,12 +342,8 @@ func TestExportOverOwnContent(t *testing.T) {
 	forEachStorage(t, func(t *testing.T, st *testStorage) {
 		v1, v2 := twoVersions(t)
 		s := st.startSession(nil)
-		s.send("EXPORT sub/a.txt")
-		s.send("TRANSFEREXPORT STORE SHA256E-s10--one " + v1)
-		s.expect("TRANSFER-SUCCESS STORE SHA256E-s10--one")
-		s.send("EXPORT sub/a.txt")
-		s.send("TRANSFEREXPORT STORE SHA256E-s11--two " + v2)
-		s.expect("TRANSFER-SUCCESS STORE SHA256E-s11--two")
+		s.exportStore("sub/a.txt", "SHA256E-s10--one", v1)
+		s.exportStore("sub/a.txt", "SHA256E-s11--two", v2)
 		st.expectContent("sub/a.txt", "version 2!\n")
 	})
 }
@@ -357,9 +361,7 @@ func TestCheckPresentForeignSameSize(t *testing.T) {
 		s.send("EXPORT a.txt")
 		s.send("CHECKPRESENTEXPORT SHA256E-s10--one")
 		s.expect("CHECKPRESENT-FAILURE SHA256E-s10--one")
-		s.send("EXPORT b.txt")
-		s.send("TRANSFEREXPORT STORE SHA256E-s10--one " + v1)
-		s.expect("TRANSFER-SUCCESS STORE SHA256E-s10--one")
+		s.exportStore("b.txt", "SHA256E-s10--one", v1)
 		s.send("EXPORT b.txt")
 		s.send("CHECKPRESENTEXPORT SHA256E-s10--one")
 		s.expect("CHECKPRESENT-SUCCESS SHA256E-s10--one")
@@ -376,12 +378,8 @@ func TestRemoveExportDirectoryKeepsForeignFiles(t *testing.T) {
 	forEachStorage(t, func(t *testing.T, st *testStorage) {
 		v1, v2 := twoVersions(t)
 		s := st.startSession(nil)
-		s.send("EXPORT sub/a.txt")
-		s.send("TRANSFEREXPORT STORE SHA256E-s10--one " + v1)
-		s.expect("TRANSFER-SUCCESS STORE SHA256E-s10--one")
-		s.send("EXPORT sub/deeper/b.txt")
-		s.send("TRANSFEREXPORT STORE SHA256E-s11--two " + v2)
-		s.expect("TRANSFER-SUCCESS STORE SHA256E-s11--two")
+		s.exportStore("sub/a.txt", "SHA256E-s10--one", v1)
+		s.exportStore("sub/deeper/b.txt", "SHA256E-s11--two", v2)
 		st.put("sub/notes.txt", "notes of another program\n")
 		s.send("REMOVEEXPORTDIRECTORY sub")
 		s.expect("REMOVEEXPORTDIRECTORY-SUCCESS")
@@ -391,9 +389,7 @@ func TestRemoveExportDirectoryKeepsForeignFiles(t *testing.T) {
 
 		// Once only this remote's files are left, the directory goes.
 		st.remove("sub/notes.txt")
-		s.send("EXPORT sub/c.txt")
-		s.send("TRANSFEREXPORT STORE SHA256E-s10--one " + v1)
-		s.expect("TRANSFER-SUCCESS STORE SHA256E-s10--one")
+		s.exportStore("sub/c.txt", "SHA256E-s10--one", v1)
 		s.send("REMOVEEXPORTDIRECTORY sub")
 		s.expect("REMOVEEXPORTDIRECTORY-SUCCESS")
 		st.expectAbsent("sub/c.txt")
@@ -428,9 +424,7 @@ func TestReadOnlyStorage(t *testing.T) {
 			st := newStorage(t, kind)
 			v1, _ := twoVersions(t)
 			s := st.startSession(nil)
-			s.send("EXPORT a.txt")
-			s.send("TRANSFEREXPORT STORE SHA256E-s10--one " + v1)
-			s.expect("TRANSFER-SUCCESS STORE SHA256E-s10--one")
+			s.exportStore("a.txt", "SHA256E-s10--one", v1)
 			policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["*"]},` +
 				`"Action":["s3:GetBucketLocation","s3:ListBucket","s3:ListBucketVersions","s3:GetBucketVersioning","s3:GetObject","s3:GetObjectVersion"],` +
 				`"Resource":["arn:aws:s3:::` + st.bucket + `","arn:aws:s3:::` + st.bucket + `/*"]}]}`
