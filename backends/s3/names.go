@@ -12,7 +12,8 @@ import (
 const maxKeyLen = 1024
 
 // key maps an export name to its object key, refusing names S3 cannot hold
-// exactly: keys are UTF-8 and at most 1024 bytes.
+// exactly: keys are UTF-8, at most 1024 bytes, and not white space alone
+// (minio-go refuses those before sending anything).
 func (b *Backend) key(op, name string) (string, error) {
 	if err := backends.ValidName(name); err != nil {
 		var e *backends.Error
@@ -26,6 +27,10 @@ func (b *Backend) key(op, name string) (string, error) {
 			"S3 object keys must be UTF-8 and this name is not")
 	}
 	key := b.prefix + name
+	if strings.TrimSpace(key) == "" {
+		return "", backends.Errorf(op, name, backends.ErrRefused,
+			"S3 clients refuse an object key of white space alone")
+	}
 	if len(key) > maxKeyLen {
 		return "", backends.Errorf(op, name, backends.ErrRefused,
 			"object key would be %d bytes, S3 allows %d", len(key), maxKeyLen)

@@ -55,23 +55,30 @@ func (b *Backend) Remove(ctx context.Context, name string, cond backends.Conditi
 }
 
 // removeExact deletes the content o found under key. With a version ID
-// that names it alone (see pinnable), only that version goes; if an older version would then become current,
-// a delete marker hides it first, so the name reads as absent at every
+// that names it alone (see pinnable), only that version goes; if an older
+// version would then become current, or the listing of versions cannot
+// tell (MinIO leaves out keys below a shorter key that is an object or a
+// delete marker: "a/b" while "a" is one), a delete marker hides it first, so the name reads as absent at every
 // moment: deleting first would show the older content until the marker
 // came, and forever if the process died in between.
 func (b *Backend) removeExact(ctx context.Context, key string, o object) error {
 	if !b.pinnable(o) {
 		return b.client.RemoveObject(ctx, b.bucket, key, minio.RemoveObjectOptions{})
 	}
-	older, err := b.versionBelow(ctx, key, o.versionID)
+	older, found, err := b.versionBelow(ctx, key, o.versionID)
 	if err != nil {
 		return err
 	}
-	if older != "" {
+	// A listing that does not show o (MinIO hides keys below another
+	// object or delete marker) says nothing of what is below it.
+	if older != "" || !found {
 		// Hide only o: a newer version stored meanwhile must stay
-		// visible. A store landing between this HEAD and the delete
-		// marker is hidden, not lost: it stays retrievable by its
-		// version ID.
+		// visible. With versioning enabled, a store landing between
+		// this HEAD and the delete marker is hidden, not lost: it stays
+		// retrievable by its version ID. With versioning suspended, the
+		// plain DELETE removes the "null" version for good, so such a
+		// store is lost, as on an unversioned bucket (a round trip's
+		// window).
 		cur, err := b.head(ctx, key, "")
 		switch {
 		case isAbsent(err):
@@ -98,7 +105,7 @@ func (b *Backend) pinnable(o object) bool {
 // versionBelow returns the ID of the real version (not a delete marker)
 // just older than version, or "" when there is none or a delete marker
 // comes first. Listing returns a key's versions newest first.
-func (b *Backend) versionBelow(ctx context.Context, key, version string) (string, error) {
+func (b *Backend) versionBelow(ctx context.Context, key, version string) (string, bool, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	found := false
@@ -106,21 +113,21 @@ func (b *Backend) versionBelow(ctx context.Context, key, version string) (string
 		Prefix: key, WithVersions: true, Recursive: true, MaxKeys: 10,
 	}) {
 		if info.Err != nil {
-			return "", info.Err
+			return "", false, info.Err
 		}
 		if info.Key != key {
 			break // the key's own versions come first
 		}
 		switch {
 		case found && info.IsDeleteMarker:
-			return "", nil
+			return "", true, nil
 		case found:
-			return info.VersionID, nil
+			return info.VersionID, true, nil
 		case info.VersionID == version:
 			found = true
 		}
 	}
-	return "", nil
+	return "", found, nil
 }
 
 // RemoveDir removes every object whose key starts with dir's key and "/",
