@@ -85,9 +85,9 @@ func (r *remote) CheckPresentExportExpected(ctx context.Context, a *protocol.Ann
 		return false, err
 	}
 	// The expected identifier vouches for the content, which may have been
-	// imported (written by another program, so without a label).
+	// imported, under a key other than any this remote recorded.
 	info, found, err := stat(ctx, b, loc.Name)
-	return found && slices.Contains(loc.Expected, string(info.CID)) && holdsKey(info, key), err
+	return found && slices.Contains(loc.Expected, string(info.CID)) && holdsImported(info, key), err
 }
 
 func (r *remote) RemoveExportExpected(ctx context.Context, a *protocol.Annex, loc protocol.Location, key string) error {

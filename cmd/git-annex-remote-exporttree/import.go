@@ -111,9 +111,8 @@ func (r *remote) CheckPresentImport(ctx context.Context, a *protocol.Annex, name
 	if err != nil {
 		return false, err
 	}
-	// Another program wrote what is imported: it carries no label.
 	info, found, err := stat(ctx, b, name)
-	return found && holdsKey(info, key), err
+	return found && holdsImported(info, key), err
 }
 
 // ImportKey answers the key of the listed content without copying it into

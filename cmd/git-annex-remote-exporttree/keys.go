@@ -49,6 +49,20 @@ func keySize(key string) (int64, bool) {
 	return size, true
 }
 
+// keyDigest returns the hash and digest a checksum key names: "SHA256" and
+// the hex digest for both SHA256-s10--d and SHA256E-s10--d.txt (the E
+// backends add the file's extension). ok is false for other keys (WORM,
+// URL, the GIT keys of files kept in git).
+func keyDigest(key string) (hash, digest string, ok bool) {
+	if !checksumKey(key) {
+		return "", "", false
+	}
+	backend, _, _ := strings.Cut(key, "-")
+	_, name, ok := strings.Cut(key, "--")
+	digest, _, _ = strings.Cut(name, ".")
+	return strings.TrimSuffix(backend, "E"), digest, ok && digest != ""
+}
+
 // keyName is where a key lives in the key area: two levels of lowercase hash
 // directories (as git-annex's own directory remote lays keys out) and the key
 // escaped as git-annex escapes keys used as file names. It is not cleaned

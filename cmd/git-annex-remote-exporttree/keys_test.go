@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/exporttree/git-annex-remote-exporttree/backends"
 )
 
 func TestKeySize(t *testing.T) {
@@ -44,5 +46,33 @@ func TestKeyName(t *testing.T) {
 	}
 	if keyName("SHA256E-s1--a") == keyName("SHA256E-s1--b") {
 		t.Error("different keys share a name")
+	}
+}
+
+// A label disproves an imported key only when both are digests of one hash;
+// otherwise the size decides.
+func TestHoldsImported(t *testing.T) {
+	const sha = "SHA256-s10--3a79bf37"
+	for _, tc := range []struct {
+		label string
+		size  int64
+		want  bool
+	}{
+		{"", 10, true},
+		{"", 11, false},
+		{sha, 10, true},
+		{"SHA256E-s10--3a79bf37.txt", 10, true}, // the same digest, with an extension
+		{"SHA256E-s10--0000beef.txt", 10, false},
+		{"SHA256-s10--0000beef", 10, false},
+		{"WORM-s10-m1--a.txt", 10, true},
+		{"WORM-s10-m1--a.txt", 9, false},
+		{"GIT--0123456789abcdef0123456789abcdef01234567", 10, true},
+		{"MD5E-s10--d41d8cd9.txt", 10, true}, // another hash: cannot tell
+		{"SHA512E-s10--0000beef.txt", 10, true},
+	} {
+		info := backends.Info{Label: tc.label, Size: tc.size}
+		if got := holdsImported(info, sha); got != tc.want {
+			t.Errorf("holdsImported(label %q, size %d, %s) = %v, want %v", tc.label, tc.size, sha, got, tc.want)
+		}
 	}
 }

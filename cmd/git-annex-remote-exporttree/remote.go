@@ -208,6 +208,22 @@ func holdsKey(info backends.Info, key string) bool {
 	return true
 }
 
+// holdsImported is holdsKey for a key git-annex has for imported content:
+// one IMPORTKEY answered or git-annex hashed, which need not be the key
+// this remote recorded if it stored that content (a WORM or GIT key, an MD5
+// key refused under annex.securehashesonly, another hash). A recorded label
+// disproves such a key only when both are digests of one hash and differ;
+// otherwise only the size can.
+func holdsImported(info backends.Info, key string) bool {
+	labelHash, labelDigest, ok1 := keyDigest(info.Label)
+	hash, digest, ok2 := keyDigest(key)
+	if ok1 && ok2 && labelHash == hash && labelDigest != digest {
+		return false
+	}
+	info.Label = ""
+	return holdsKey(info, key)
+}
+
 // present answers a CHECKPRESENT* request about content this remote stored:
 // absent is (false, nil); storage that cannot be asked is an error, so
 // git-annex hears UNKNOWN, not absent. Where the backend records labels, it

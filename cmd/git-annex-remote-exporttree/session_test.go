@@ -6,6 +6,8 @@ package main
 
 import (
 	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -306,6 +308,47 @@ func TestRetrieveImportChangedSinceListing(t *testing.T) {
 				if got := readFile(t, keyDest); got != tc.replacement {
 					t.Fatalf("retrieved %q, want the current %q", got, tc.replacement)
 				}
+			})
+		})
+	}
+}
+
+// Content this remote exported under a key IMPORTKEY will not answer (a
+// WORM key, the GIT key of a file kept in git) is imported under the SHA256
+// key IMPORTKEY computes; fsck then asks for that key, and the untouched
+// file must be present under it, in the import interface and in the
+// conditional draft.
+func TestCheckPresentUnderImportedKey(t *testing.T) {
+	sum := sha256.Sum256([]byte("version 1\n"))
+	imported := "SHA256-s10--" + hex.EncodeToString(sum[:])
+	for _, stored := range []string{"WORM-s10-m1--a.txt", "GIT--0123456789abcdef0123456789abcdef01234567"} {
+		t.Run(stored, func(t *testing.T) {
+			forEachStorage(t, func(t *testing.T, st *testStorage) {
+				v1, _ := twoVersions(t)
+				s := st.startSession(nil)
+				s.exportStore("a.txt", stored, v1)
+				s.send("LISTIMPORTABLECONTENTS")
+				s.expect("IMPORTABLECONTENT 10 a.txt")
+				cid := s.expectPrefix("IMPORTABLECONTENTIDENTIFIER ")
+				s.expect("LISTIMPORTABLECONTENTS-SUCCESS")
+				s.send("IMPORT a.txt")
+				s.send("IMPORTKEY 10 " + cid)
+				s.expect("IMPORTKEY-SUCCESS " + imported)
+
+				s.send("IMPORT a.txt")
+				s.send("CHECKPRESENTIMPORT " + imported)
+				s.expect("CHECKPRESENT-SUCCESS " + imported)
+				s.send("LOCATION a.txt")
+				s.send("EXPECTED " + cid)
+				s.send("CHECKPRESENTEXPORTEXPECTED " + imported)
+				s.expect("CHECKPRESENT-SUCCESS " + imported)
+
+				// A key of the same hash and another digest is not there.
+				other := "SHA256E-s10--" + strings.Repeat("0", 64) + ".txt"
+				s.exportStore("b.txt", other, v1)
+				s.send("IMPORT b.txt")
+				s.send("CHECKPRESENTIMPORT " + imported)
+				s.expect("CHECKPRESENT-FAILURE " + imported)
 			})
 		})
 	}
