@@ -23,6 +23,10 @@ import (
 // The methods are safe for concurrent use by the goroutines of one handler;
 // queries are serialised, since git-annex answers them in order.
 //
+// A query whose context ends before git-annex answers returns the
+// context's error. git-annex answers it all the same; that late answer is
+// dropped, so later queries still get their own.
+//
 // The zero Annex is connected to nothing: its queries fail and its notes and
 // progress are dropped, which suits unit tests of handlers.
 type Annex struct {
@@ -169,7 +173,7 @@ func (a *Annex) ask(ctx context.Context, q message, want string) (message, error
 	if err := a.j.send(q); err != nil {
 		return message{}, err
 	}
-	return a.await(ctx, q.word, want)
+	return a.await(ctx, q.word, want, dueAnswer)
 }
 
 // tell sends m, which has no reply on success but which git-annex may refuse
@@ -191,29 +195,32 @@ func (a *Annex) tell(ctx context.Context, m message) error {
 	if err := a.j.send(msg("GETUUID")); err != nil {
 		return err
 	}
-	_, err := a.await(ctx, "GETUUID", "VALUE")
+	_, err := a.await(ctx, "GETUUID", "VALUE", dueValue)
 	var qe *QueryError
 	if !errors.As(err, &qe) {
 		return err
 	}
 	// The ERROR was m's; GETUUID's VALUE is still to come.
-	if _, err := a.await(ctx, "GETUUID", "VALUE"); err != nil {
+	if _, err := a.await(ctx, "GETUUID", "VALUE", dueAnswer); err != nil {
 		return err
 	}
 	qe.Query = m.word
 	return qe
 }
 
-// await takes the answer to query from the job's inbox.
-func (a *Annex) await(ctx context.Context, query, want string) (message, error) {
-	ev, err := a.j.next(ctx)
+// await takes the answer to query from the job's inbox. When ctx ends
+// first, the answer still comes, and stillDue tells the job what to drop.
+func (a *Annex) await(ctx context.Context, query, want string, stillDue due) (message, error) {
+	ev, err := a.j.nextForQuery(ctx)
 	if err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
+		} else {
+			a.j.owe(stillDue)
 		}
 		return message{}, fmt.Errorf("%s: no answer from git-annex: %w", query, err)
 	}
-	isAnswer := ev.msg.word == "VALUE" || ev.msg.word == "CREDS" || ev.msg.word == "ERROR"
+	isAnswer := ev.isAnswer()
 	switch {
 	case ev.kind == evMsg && ev.msg.word == want:
 		return ev.msg, nil

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/exporttree/git-annex-remote-exporttree/protocol"
 )
@@ -364,6 +365,116 @@ func TestQueryAtEndOfInput(t *testing.T) {
 	}
 	if err := <-queryErr; err == nil || errors.Is(err, protocol.ErrQueryRefused) {
 		t.Errorf("GetConfig = %v, want an end-of-input error", err)
+	}
+}
+
+// A query given up on because its context ended has been sent: git-annex
+// answers it all the same, later. That late answer is dropped, whether it
+// comes while the job's next query waits or between requests, and the next
+// query gets its own answer. Under ASYNC, git-annex's ERROR is bare.
+func TestAbandonedQueryAnswerDropped(t *testing.T) {
+	tests := []struct {
+		name    string
+		abandon func(ctx context.Context, a *protocol.Annex)
+		sent    []string // the lines the query sent
+		late    []string // git-annex's answers to them
+	}{
+		{"GetConfig", func(ctx context.Context, a *protocol.Annex) { a.GetConfig(ctx, "directory") },
+			[]string{"GETCONFIG directory"}, []string{"VALUE /srv/dir"}},
+		{"GetState refused", func(ctx context.Context, a *protocol.Annex) { a.GetState(ctx, "k") },
+			[]string{"GETSTATE k"}, []string{"ERROR cannot send GETSTATE here"}},
+		{"GetCreds", func(ctx context.Context, a *protocol.Annex) { a.GetCreds(ctx, "c") },
+			[]string{"GETCREDS c"}, []string{"CREDS user password"}},
+		{"SetState", func(ctx context.Context, a *protocol.Annex) { a.SetState(ctx, "k", "v") },
+			[]string{"SETSTATE k v", "GETUUID"}, []string{"VALUE late-uuid"}},
+		{"SetState refused", func(ctx context.Context, a *protocol.Annex) { a.SetState(ctx, "k", "v") },
+			[]string{"SETSTATE k v", "GETUUID"}, []string{"ERROR cannot send SETSTATE here", "VALUE late-uuid"}},
+	}
+	for _, async := range []bool{false, true} {
+		for _, tt := range tests {
+			for _, between := range []bool{false, true} {
+				name := fmt.Sprintf("%s/async=%v/between=%v", tt.name, async, between)
+				t.Run(name, func(t *testing.T) {
+					testAbandonedQuery(t, tt.abandon, tt.sent, tt.late, async, between)
+				})
+			}
+		}
+	}
+}
+
+// A query that times out while it waits: the answer that comes after the
+// timeout is not taken by the next query.
+func TestQueryTimeoutLateAnswer(t *testing.T) {
+	r, f := newFull()
+	got := make(chan string, 1)
+	f.prepare = func(ctx context.Context, a *protocol.Annex) error {
+		qctx, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+		defer cancel()
+		a.GetConfig(qctx, "directory") // times out
+		uuid, err := a.GetUUID(ctx)
+		got <- uuid
+		return err
+	}
+	p := startPeer(t, r, protocol.Options{DisableAsync: true})
+	p.handshake(offer2023, "INFO GETGITREMOTENAME")
+	p.send("PREPARE")
+	p.expect("GETCONFIG directory", "GETUUID") // GETUUID: GetConfig has given up
+	p.send("VALUE /srv/dir", "VALUE the-uuid")
+	p.expect("PREPARE-SUCCESS")
+	if u := <-got; u != "the-uuid" {
+		t.Errorf("GetUUID returned %q, want %q", u, "the-uuid")
+	}
+	if err := p.end(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testAbandonedQuery has PREPARE give up on one query; its late answers
+// come while INITREMOTE asks GETUUID, or between the two requests.
+func testAbandonedQuery(t *testing.T, abandon func(context.Context, *protocol.Annex), sent, late []string, async, between bool) {
+	uuid := make(chan string, 1)
+	r, f := newFull()
+	f.prepare = func(ctx context.Context, a *protocol.Annex) error {
+		given, giveUp := context.WithCancel(ctx)
+		giveUp()
+		abandon(given, a)
+		return nil
+	}
+	f.initRemote = func(ctx context.Context, a *protocol.Annex) error {
+		u, err := a.GetUUID(ctx)
+		uuid <- u
+		return err
+	}
+	p := startPeer(t, r, protocol.Options{DisableAsync: !async})
+	j := p.handshakeJob(async)
+	onJob := func(lines []string) []string {
+		var out []string
+		for _, l := range lines {
+			if !strings.HasPrefix(l, "ERROR") {
+				l = j + l
+			}
+			out = append(out, l)
+		}
+		return out
+	}
+	p.send(j + "PREPARE")
+	p.expect(onJob(sent)...)
+	p.expect(j + "PREPARE-SUCCESS")
+	if between {
+		p.send(onJob(late)...)
+	}
+	p.send(j + "INITREMOTE")
+	p.expect(j + "GETUUID")
+	if !between {
+		p.send(onJob(late)...)
+	}
+	p.send(j + "VALUE the-uuid")
+	p.expect(j + "INITREMOTE-SUCCESS")
+	if u := <-uuid; u != "the-uuid" {
+		t.Errorf("GetUUID returned %q, want %q", u, "the-uuid")
+	}
+	if err := p.end(); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -90,7 +90,9 @@
 // on; 10.20230126 does this during INITREMOTE for GETGITREMOTENAME, GETSTATE
 // and SETSTATE. SETSTATE and SETCREDS have no reply when they succeed, so
 // each is followed by a GETUUID: an ERROR before its answer is the refusal,
-// and every later answer still reaches the query it belongs to.
+// and every later answer still reaches the query it belongs to. A query
+// whose context ends first returns the context's error; git-annex answers
+// it all the same, and that late answer is dropped.
 //
 // During TRANSFER, TRANSFEREXPORT, RETRIEVEIMPORT, STOREEXPORTEXPECTED and
 // RETRIEVEEXPORTEXPECTED, report progress with [Annex.Progress]

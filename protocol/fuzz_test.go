@@ -80,7 +80,12 @@ func (fuzzRemote) StoreExport(ctx context.Context, a *Annex, name, key, file str
 	a.Info(name)
 	return nil
 }
-func (fuzzRemote) RetrieveExport(context.Context, *Annex, string, string, string) error { return nil }
+func (fuzzRemote) RetrieveExport(ctx context.Context, a *Annex, name, key, file string) error {
+	given, giveUp := context.WithCancel(ctx)
+	giveUp()
+	a.GetUUID(given) // sent, given up on: its answer is dropped
+	return nil
+}
 func (fuzzRemote) CheckPresentExport(context.Context, *Annex, string, string) (bool, error) {
 	return false, nil
 }
@@ -130,6 +135,7 @@ var outLine = regexp.MustCompile(`^(J [0-9]+ )?[A-Z][A-Z0-9-]*( [^\n]*)?\n$`)
 func FuzzServe(f *testing.F) {
 	f.Add([]byte("EXTENSIONS INFO ASYNC\nJ 1 PREPARE\nJ 1 VALUE x\n"), false)
 	f.Add([]byte("EXTENSIONS INFO\nEXPORT a\nb\nTRANSFEREXPORT STORE K f\n"), false)
+	f.Add([]byte("EXTENSIONS\nEXPORT a\nTRANSFEREXPORT RETRIEVE K f\nPREPARE\nVALUE u\nVALUE d\n"), false)
 	f.Add([]byte("EXTENSIONS IMPORTKEY ASYNC\nJ 1 LISTIMPORTABLECONTENTS\nJ 2 IMPORT a\nJ 2 IMPORTKEY 1 c\nJ 2 VALUE v\n"), false)
 	f.Add([]byte("EXTENSIONS\nLOCATION a\nEXPECTED c1\nEXPECTED c2\nSTOREEXPORTEXPECTED K f\nIMPORT x\ny\nRETRIEVEIMPORT f\n"), false)
 	f.Fuzz(func(t *testing.T, input []byte, disableAsync bool) {

@@ -14,6 +14,9 @@ const errNewlineName = "file names containing a newline cannot be exported"
 
 // handle processes one event from the job's inbox.
 func (j *job) handle(ev event) {
+	if j.dropOwed(ev) {
+		return
+	}
 	if ev.kind == evMore {
 		if j.pre.word != "" {
 			j.pre.name += "\n" + ev.text

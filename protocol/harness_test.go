@@ -95,6 +95,19 @@ func (p *peer) handshake(offer, accepted string) {
 	p.expect("EXTENSIONS " + accepted)
 }
 
+// handshakeJob completes the handshake on 10.20230126's offer, with ASYNC
+// accepted or not, and returns what starts the lines of job 1: "J 1 " under
+// ASYNC, "" without.
+func (p *peer) handshakeJob(async bool) string {
+	p.t.Helper()
+	if async {
+		p.handshake(offer2023, offer2023)
+		return "J 1 "
+	}
+	p.handshake(offer2023, "INFO GETGITREMOTENAME")
+	return ""
+}
+
 func (p *peer) send(lines ...string) {
 	p.t.Helper()
 	for _, l := range lines {

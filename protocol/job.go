@@ -60,8 +60,27 @@ type job struct {
 	// awaiting is set while a query waits for its answer, so a bare
 	// ERROR can be routed to it.
 	awaiting atomic.Bool
+	// owed lists, oldest first, the answers still to come for queries
+	// given up on when their context ended: git-annex answers them all
+	// the same, and no later query may take them for its own. Guarded
+	// by mu.
+	owed []due
 
 	pre prefix // owned by the job's goroutine
+}
+
+// due is what a query given up on still has coming from git-annex.
+type due uint8
+
+const (
+	dueAnswer due = iota // one answer: VALUE, CREDS or ERROR
+	dueValue             // a VALUE, after an ERROR if the message told is refused ([Annex.tell])
+)
+
+// isAnswer reports whether ev answers a query, well formed or not.
+func (ev event) isAnswer() bool {
+	w := ev.msg.word
+	return w == "VALUE" || w == "CREDS" || w == "ERROR"
 }
 
 func newJob(s *session, id string) *job {
@@ -122,6 +141,54 @@ func (j *job) next(ctx context.Context) (event, error) {
 		select {
 		case <-j.wake:
 		case <-ctx.Done():
+		}
+	}
+}
+
+// owe records that a query given up on will still be answered.
+func (j *job) owe(d due) {
+	j.mu.Lock()
+	j.owed = append(j.owed, d)
+	j.mu.Unlock()
+}
+
+// wantsAnswer reports whether an answer is due to this job: a query is
+// waiting, or one given up on is still owed its answer.
+func (j *job) wantsAnswer() bool {
+	if j.awaiting.Load() {
+		return true
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return len(j.owed) > 0
+}
+
+// dropOwed reports whether ev is the late answer of a query given up on,
+// and if so, consumes it.
+func (j *job) dropOwed(ev event) bool {
+	if !ev.isAnswer() {
+		return false
+	}
+	j.mu.Lock()
+	if len(j.owed) == 0 {
+		j.mu.Unlock()
+		return false
+	}
+	if j.owed[0] == dueAnswer || ev.msg.word == "VALUE" {
+		j.owed = j.owed[1:]
+	}
+	j.mu.Unlock()
+	j.s.logf("protocol: dropping %s: it answers a query given up on", ev.msg.word)
+	return true
+}
+
+// nextForQuery returns the job's next event that is not the late answer of
+// a query given up on.
+func (j *job) nextForQuery(ctx context.Context) (event, error) {
+	for {
+		ev, err := j.next(ctx)
+		if err != nil || !j.dropOwed(ev) {
+			return ev, err
 		}
 	}
 }

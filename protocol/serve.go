@@ -258,14 +258,14 @@ func (s *session) deliverBad(err error, m message) {
 }
 
 // relayError handles a bare ERROR under ASYNC: it answers whichever jobs
-// are awaiting a reply, as git-annex relays the remote's bare ERROR to all
-// of its jobs.
+// are awaiting a reply, or still owed one by a query given up on, as
+// git-annex relays the remote's bare ERROR to all of its jobs.
 func (s *session) relayError(m message) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
 	for _, j := range s.jobs {
-		if j.awaiting.Load() {
+		if j.wantsAnswer() {
 			j.push(event{kind: evMsg, msg: m})
 			n++
 		}

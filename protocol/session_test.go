@@ -340,13 +340,7 @@ func TestExportNameWithNewline(t *testing.T) {
 		t.Run(fmt.Sprintf("async=%v", async), func(t *testing.T) {
 			r, f := newFull()
 			p := startPeer(t, r, protocol.Options{DisableAsync: !async})
-			j := ""
-			if async {
-				j = "J 1 "
-				p.handshake(offer2023, offer2023)
-			} else {
-				p.handshake(offer2023, "INFO GETGITREMOTENAME")
-			}
+			j := p.handshakeJob(async)
 			p.send(
 				j+"EXPORT new", "line.txt", j+"CHECKPRESENTEXPORT "+key1,
 				j+"EXPORT new", "line.txt", j+"TRANSFEREXPORT STORE "+key1+" .git/annex/objects/x",
