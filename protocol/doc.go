@@ -185,8 +185,17 @@
 // RENAMEEXPORT-FAILURE; after IMPORT, RETRIEVEIMPORT-FAILURE,
 // IMPORTKEY-FAILURE or CHECKPRESENT-UNKNOWN with "... cannot be imported";
 // after LOCATION, STORE-FAILURE, RETRIEVE-FAILURE, CHECKPRESENT-FAILURE or
-// REMOVE-FAILURE. The session stays in step. A newline in
-// the new name of RENAMEEXPORT or in REMOVEEXPORTDIRECTORY's directory cannot
-// be detected this way: the request is already being served when the rest of
-// the line arrives, and that rest is answered UNSUPPORTED-REQUEST.
+// REMOVE-FAILURE. The session stays in step.
+//
+// A name that ends a request can hold a newline too: the new name of
+// RENAMEEXPORT, and the directory of REMOVEEXPORTDIRECTORY and
+// REMOVEEXPORTDIRECTORYWHENEMPTY. git-annex writes each message at once, so
+// the lines that continue such a name have normally been read with the
+// request; they are joined to the name, and the request fails without
+// calling the handler (RENAMEEXPORT-FAILURE, REMOVEEXPORTDIRECTORY-FAILURE;
+// the reason goes to Options.Stderr), since no file with such a name can
+// have been exported. Serve never waits for input to find them. A part not
+// yet read when the request is handed on comes too late: the handler gets
+// the name cut short, and that part is reported on Options.Stderr and never
+// answered, so the session stays in step.
 package protocol

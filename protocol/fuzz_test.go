@@ -138,6 +138,7 @@ func FuzzServe(f *testing.F) {
 	f.Add([]byte("EXTENSIONS\nEXPORT a\nTRANSFEREXPORT RETRIEVE K f\nPREPARE\nVALUE u\nVALUE d\n"), false)
 	f.Add([]byte("EXTENSIONS IMPORTKEY ASYNC\nJ 1 LISTIMPORTABLECONTENTS\nJ 2 IMPORT a\nJ 2 IMPORTKEY 1 c\nJ 2 VALUE v\n"), false)
 	f.Add([]byte("EXTENSIONS\nLOCATION a\nEXPECTED c1\nEXPECTED c2\nSTOREEXPORTEXPECTED K f\nIMPORT x\ny\nRETRIEVEIMPORT f\n"), false)
+	f.Add([]byte("EXTENSIONS ASYNC\nJ 1 EXPORT a\nJ 1 RENAMEEXPORT K b\nc\nJ 2 REMOVEEXPORTDIRECTORY d\n\ne\nJ 2 PREPARE\n"), false)
 	f.Fuzz(func(t *testing.T, input []byte, disableAsync bool) {
 		const maxLine = 1 << 16
 		var out, stderr bytes.Buffer

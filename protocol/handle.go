@@ -264,6 +264,9 @@ func (j *job) keyValue(ctx context.Context, a *Annex, kv KeyValue, m message) me
 func (j *job) export1(ctx context.Context, a *Annex, ex Exporter, m message, pre prefix) message {
 	p := m.params
 	if m.word == "REMOVEEXPORTDIRECTORY" {
+		if j.newlineIn(m, p[0]) {
+			return removeExportDirectory(false)
+		}
 		err := j.call(m, func() error { return ex.RemoveExportDirectory(ctx, a, p[0]) })
 		if errors.Is(err, ErrUnsupported) {
 			return unsupported()
@@ -312,7 +315,7 @@ func (j *job) export1(ctx context.Context, a *Annex, ex Exporter, m message, pre
 		return outcome(err, removeSuccess(key), fail)
 	default: // RENAMEEXPORT
 		key, newName := p[0], p[1]
-		if pre.newline {
+		if pre.newline || j.newlineIn(m, newName) {
 			return renameExport(key, false)
 		}
 		err := j.call(m, func() error { return ex.RenameExport(ctx, a, name, key, newName) })
@@ -322,6 +325,18 @@ func (j *job) export1(ctx context.Context, a *Annex, ex Exporter, m message, pre
 		j.declined(m, err)
 		return renameExport(key, err == nil)
 	}
+}
+
+// newlineIn reports whether name, the last parameter of m, continued on
+// the next line (see [session.joinBufferedName]). No file with a newline
+// in its name can have been exported, so m fails without calling the
+// handler; its failure reply has no reason, which goes to the log.
+func (j *job) newlineIn(m message, name string) bool {
+	if !strings.Contains(name, "\n") {
+		return false
+	}
+	j.s.logf("%s: %s: %q", m.word, errNewlineName, name)
+	return true
 }
 
 func checkPresent(key string, present bool, err error) message {

@@ -35,6 +35,9 @@ func (j *job) conditional(ctx context.Context, a *Annex, m message, pre prefix) 
 	}
 	p := m.params
 	if m.word == "REMOVEEXPORTDIRECTORYWHENEMPTY" {
+		if j.newlineIn(m, p[0]) {
+			return removeExportDirectory(false)
+		}
 		err := j.call(m, func() error { return ce.RemoveExportDirectoryWhenEmpty(ctx, a, p[0]) })
 		if errors.Is(err, ErrUnsupported) {
 			return unsupported()

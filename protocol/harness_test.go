@@ -117,6 +117,16 @@ func (p *peer) send(lines ...string) {
 	}
 }
 
+// sendTogether sends lines with one write, as git-annex sends a message
+// whose file name contains a newline: the remote reads them all at once.
+func (p *peer) sendTogether(lines ...string) {
+	p.t.Helper()
+	data := strings.Join(lines, "\n") + "\n"
+	if _, err := io.WriteString(p.in, data); err != nil {
+		p.t.Fatalf("sending %q: %v", data, err)
+	}
+}
+
 // next returns the next line from the remote.
 func (p *peer) next() string {
 	p.t.Helper()

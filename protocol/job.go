@@ -44,6 +44,12 @@ func setsName(word string) bool {
 	return word == "EXPORT" || word == "IMPORT" || word == "LOCATION"
 }
 
+// endsInName reports whether the last parameter of word is a file or
+// directory name in the export, which may continue on the next lines.
+func endsInName(word string) bool {
+	return word == "RENAMEEXPORT" || word == "REMOVEEXPORTDIRECTORY" || word == "REMOVEEXPORTDIRECTORYWHENEMPTY"
+}
+
 // job is one git-annex job: the single job of a plain session, or one "J n"
 // under ASYNC. It handles its requests one at a time, in order, on its own
 // goroutine; its inbox is unbounded so the reader never waits for a busy job

@@ -38,8 +38,9 @@ func (k paramKind) keepsCR() bool { return k == text || k == path || k == ident 
 // whole rest of the line, because file names and messages contain spaces;
 // the others are split on single spaces. Words not listed here are unknown
 // requests and answered UNSUPPORTED-REQUEST; they are also what a line
-// after EXPORT, IMPORT or LOCATION must be to count as the rest of a name
-// (see [session.continuesName]), so every word git-annex sends belongs here.
+// after a name (EXPORT's, IMPORT's, LOCATION's, or one ending a request)
+// must be to count as the rest of it (see [session.continuesName]), so
+// every word git-annex sends belongs here.
 var specs = map[string][]paramKind{
 	"EXTENSIONS":            {text},
 	"INITREMOTE":            nil,

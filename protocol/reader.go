@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 )
@@ -67,4 +68,17 @@ func (r *lineReader) readLine() (string, error) {
 			return "", err
 		}
 	}
+}
+
+// bufferedLine returns the next line without consuming it, if all of it,
+// LF included, has already been read from the input; a later readLine
+// returns the same line. It never reads, so it never blocks. A line over
+// the limit is not offered.
+func (r *lineReader) bufferedLine() (string, bool) {
+	buf, _ := r.br.Peek(r.br.Buffered()) // within the buffer: no read
+	i := bytes.IndexByte(buf, '\n')
+	if i < 0 || i > r.max {
+		return "", false
+	}
+	return string(buf[:i]), true
 }

@@ -47,3 +47,56 @@ func TestLineReader(t *testing.T) {
 		})
 	}
 }
+
+// bufferedLine offers only a whole line already read, and never reads.
+func TestLineReaderBufferedLine(t *testing.T) {
+	in := &chunks{t: t, chunks: []string{"A\nB\nC", "\n"}}
+	r := newLineReader(in, 100)
+	if line, ok := r.bufferedLine(); ok {
+		t.Fatalf("before any read: offered %q", line)
+	}
+	if line, err := r.readLine(); err != nil || line != "A" {
+		t.Fatalf("readLine = %q, %v", line, err)
+	}
+	for range 2 { // offering does not consume
+		if line, ok := r.bufferedLine(); !ok || line != "B" {
+			t.Fatalf("bufferedLine = %q, %v; want B", line, ok)
+		}
+	}
+	if line, err := r.readLine(); err != nil || line != "B" {
+		t.Fatalf("readLine = %q, %v", line, err)
+	}
+	if line, ok := r.bufferedLine(); ok {
+		t.Fatalf("offered %q, which has no LF yet", line)
+	}
+	if in.reads != 1 {
+		t.Fatalf("%d reads, want 1: bufferedLine read from the input", in.reads)
+	}
+	if line, err := r.readLine(); err != nil || line != "C" {
+		t.Fatalf("readLine = %q, %v", line, err)
+	}
+	short := newLineReader(strings.NewReader("123456\n"), 5)
+	short.br.Peek(1) // fill the buffer
+	if line, ok := short.bufferedLine(); ok {
+		t.Fatalf("offered %q, over the limit", line)
+	}
+}
+
+// chunks yields one chunk per Read, and counts the reads.
+type chunks struct {
+	t      *testing.T
+	chunks []string
+	reads  int
+}
+
+func (c *chunks) Read(p []byte) (int, error) {
+	if c.reads == len(c.chunks) {
+		return 0, io.EOF
+	}
+	n := copy(p, c.chunks[c.reads])
+	if n < len(c.chunks[c.reads]) {
+		c.t.Fatal("chunk larger than the read")
+	}
+	c.reads++
+	return n, nil
+}

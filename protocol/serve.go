@@ -109,6 +109,11 @@ type session struct {
 	// continuation of it) was the last line read: a following line that is
 	// not a message continues that name. Owned by the reader goroutine.
 	lastName *job
+	// servedName is set when the last line read was a request ending in a
+	// name (see [endsInName]) or a continuation of it: a following line
+	// that is not a message continues a name already handed to its job,
+	// and is dropped. Owned by the reader goroutine.
+	servedName bool
 	// lastPrepare is the last PREPARE read (see prepare_gate.go). Owned by
 	// the reader goroutine.
 	lastPrepare chan struct{}
@@ -155,7 +160,7 @@ func (s *session) read(lr *lineReader) error {
 		case err != nil && !errors.Is(err, errLineTooLong) && !errors.Is(err, errUnterminated):
 			return fmt.Errorf("reading from git-annex: %w", err)
 		}
-		s.route(line, err)
+		s.route(lr, line, err)
 		line, err = lr.readLine()
 	}
 }
@@ -189,20 +194,27 @@ func (s *session) negotiate(offered string) error {
 // route hands one line (or a read error for it) to the job it belongs to.
 // Jobs answer in the order their lines arrived, so even an ERROR for a
 // malformed line is queued behind the job's earlier work.
-func (s *session) route(line string, rerr error) {
+func (s *session) route(lr *lineReader, line string, rerr error) {
 	if rerr != nil {
-		s.lastName = nil
+		s.lastName, s.servedName = nil, false
 		s.logf("protocol: %v", rerr)
 		s.deliverBad(rerr, message{})
 		return
 	}
 	m, err := parseLine(line, s.async)
-	if s.lastName != nil && s.continuesName(m, err) {
+	if s.continuesName(m, err) {
 		// 10.20230126 sends a newline in a file name raw.
-		s.lastName.push(event{kind: evMore, text: line})
-		return
+		switch {
+		case s.lastName != nil:
+			s.lastName.push(event{kind: evMore, text: line})
+			return
+		case s.servedName:
+			// Answering it would put every later reply out of step.
+			s.logf("protocol: dropping %q: it continues the name of a request already being served", line)
+			return
+		}
 	}
-	s.lastName = nil
+	s.lastName, s.servedName = nil, false
 	if s.async && m.job == "" {
 		if err != nil {
 			s.logf("protocol: %v: %q", err, line)
@@ -221,6 +233,10 @@ func (s *session) route(line string, rerr error) {
 	if j == nil {
 		return
 	}
+	if endsInName(m.word) {
+		s.joinBufferedName(lr, &m)
+		s.servedName = true
+	}
 	ev := event{kind: evMsg, msg: m}
 	s.gate(&ev)
 	j.push(ev)
@@ -233,15 +249,34 @@ func (s *session) route(line string, rerr error) {
 	runtime.Gosched()
 }
 
-// continuesName reports whether a line read right after an EXPORT, IMPORT
-// or LOCATION is the rest of its name rather than a message: without ASYNC,
-// a line whose word is not in the table; with ASYNC, a line without a job
-// number.
+// continuesName reports whether a line read right after a name (that of
+// an EXPORT, IMPORT or LOCATION, or one that ends a request) is the rest of
+// it rather than a message: without ASYNC, a line whose word is not in the
+// table; with ASYNC, a line without a job number.
 func (s *session) continuesName(m message, err error) bool {
 	if s.async {
 		return err == errNoJob
 	}
 	return !m.known
+}
+
+// joinBufferedName appends to m's name, the last parameter, the lines
+// already read that continue it, each after the newline it stood for.
+// git-annex writes a message with one write, so they are normally there;
+// waiting for more could block the session, so a part not yet read is
+// dropped when it comes.
+func (s *session) joinBufferedName(lr *lineReader, m *message) {
+	for {
+		line, ok := lr.bufferedLine()
+		if !ok {
+			return
+		}
+		if next, err := parseLine(line, s.async); !s.continuesName(next, err) {
+			return
+		}
+		lr.readLine() // the line just peeked at
+		m.params[len(m.params)-1] += "\n" + line
+	}
 }
 
 // deliverBad queues the ERROR for a line that broke the protocol on the job

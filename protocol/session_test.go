@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -362,6 +363,64 @@ func TestExportNameWithNewline(t *testing.T) {
 				t.Errorf("handlers called with a newline name: %q", c)
 			}
 		})
+	}
+}
+
+// 10.20230126 also sends a newline in RENAMEEXPORT's new name and in
+// REMOVEEXPORTDIRECTORY's directory raw (and the conditional draft's
+// REMOVEEXPORTDIRECTORYWHENEMPTY is treated the same). git-annex writes a
+// message at once, so the rest of the name is read with the request, which
+// then fails without calling the handler: no such name can have been
+// exported. A rest not yet read when the request is comes too late: the
+// handler gets the name cut short. Either way the rest is never answered,
+// and the replies stay in step.
+func TestRequestNameWithNewline(t *testing.T) {
+	for _, async := range []bool{false, true} {
+		for _, together := range []bool{true, false} {
+			t.Run(fmt.Sprintf("async=%v/together=%v", async, together), func(t *testing.T) {
+				r, f := newWithImport()
+				p := startPeer(t, r, protocol.Options{DisableAsync: !async})
+				j := p.handshakeJob(async)
+				send := p.send // a write per line: each rest comes late
+				if together {
+					send = p.sendTogether
+				}
+				send(j + "EXPORT old")
+				send(j+"RENAMEEXPORT "+key1+" new", "line.txt")
+				send(j+"REMOVEEXPORTDIRECTORY dir", "", "sub")
+				send(j+"REMOVEEXPORTDIRECTORYWHENEMPTY d", "e")
+				send(j + "PREPARE")
+				rename, remove, calls := "-FAILURE", "-FAILURE", []string{"Prepare "}
+				if !together {
+					rename, remove = "-SUCCESS", "-SUCCESS"
+					calls = []string{"RenameExport old|" + key1 + "|new", "RemoveExportDirectory dir",
+						"RemoveExportDirectoryWhenEmpty d", "Prepare "}
+				}
+				p.expect(
+					j+"RENAMEEXPORT"+rename+" "+key1,
+					j+"REMOVEEXPORTDIRECTORY"+remove,
+					j+"REMOVEEXPORTDIRECTORY"+remove,
+					j+"PREPARE-SUCCESS",
+				)
+				if err := p.end(); err != nil {
+					t.Fatal(err)
+				}
+				if c := f.recorded(); !slices.Equal(c, calls) {
+					t.Errorf("calls = %q, want %q", c, calls)
+				}
+				if !together {
+					if n := strings.Count(p.stderr.String(), "dropping"); n != 4 {
+						t.Errorf("stderr reports %d dropped lines, want 4:\n%s", n, p.stderr)
+					}
+					return
+				}
+				for _, name := range []string{"new\nline.txt", "dir\n\nsub", "d\ne"} {
+					if !strings.Contains(p.stderr.String(), strconv.Quote(name)) {
+						t.Errorf("stderr does not name %q:\n%s", name, p.stderr)
+					}
+				}
+			})
+		}
 	}
 }
 
