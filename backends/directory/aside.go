@@ -19,8 +19,10 @@ import (
 // in any process, knows a dead operation's files from a live one's and
 // recovers them (see sweepAside): each goes back under base if base is
 // free; otherwise a spent file is deleted (what replaced it is in place)
-// and an aside file is kept. Names too long to carry base get only the
-// random part, and are kept for a person to look at.
+// and an aside file is kept. A base too long to fit in the file's name
+// (over 194 bytes) is recorded on the file itself, in an extended
+// attribute committed before the move; without one, such a file is kept
+// for a person to look at.
 type aside struct {
 	b    *Backend
 	d    *dir
@@ -39,7 +41,12 @@ func asideName(prefix, random, base string) string {
 // maxNameLen is NAME_MAX on Linux filesystems.
 const maxNameLen = 255
 
-// asideOrigin parses an aside or spent file's name.
+// originAttr records, on an aside or spent file whose name cannot carry
+// it, the base it was moved from.
+const originAttr = "user.git-annex-exporttree.origin"
+
+// asideOrigin parses an aside or spent file's name. base is "" with ok
+// true for a name too short to carry it: the file records it (originAttr).
 func asideOrigin(name string) (spent bool, base string, ok bool) {
 	rest, isAside := strings.CutPrefix(name, asidePrefix)
 	if !isAside {
@@ -47,11 +54,39 @@ func asideOrigin(name string) (spent bool, base string, ok bool) {
 			return false, "", false
 		}
 	}
+	if len(rest) == 2*randomBytes {
+		return spent, "", true
+	}
 	random, base, ok := strings.Cut(rest, "-")
 	if !ok || len(random) != 2*randomBytes || base == "" {
 		return spent, "", false
 	}
 	return spent, base, true
+}
+
+// recordOrigin writes base on the file a is about to move aside under a
+// name without it, and commits it first, so that a sweep after a crash
+// finds where the file goes back.
+func (a *aside) recordOrigin() error {
+	if a.lock == nil {
+		return errors.New("it may not be read, so where it comes from cannot be recorded on it")
+	}
+	fd := int(a.lock.Fd())
+	if err := unix.Fsetxattr(fd, originAttr, []byte(a.base), 0); err != nil {
+		return fmt.Errorf("recording where it comes from: %w", err)
+	}
+	return unix.Fsync(fd)
+}
+
+// recordedOrigin returns the base recorded on the file fd, if it is a name
+// in the file's own directory.
+func recordedOrigin(fd int) string {
+	value, err := readAttr(func(buf []byte) (int, error) { return unix.Fgetxattr(fd, originAttr, buf) })
+	base := string(value)
+	if err != nil || base == "" || base == "." || base == ".." || strings.ContainsAny(base, "/\x00") {
+		return ""
+	}
+	return base
 }
 
 // moveAside atomically moves base out of the way to a new aside file and
@@ -81,6 +116,12 @@ func (b *Backend) moveAside(op, name string, d *dir, base string, want backends.
 		return nil, b.absentIsConflict(op, name, want, err)
 	}
 	a := &aside{b: b, d: d, base: base, name: asideName(asidePrefix, randomHex(), base), lock: lock}
+	if !strings.HasSuffix(a.name, "-"+base) {
+		if err := a.recordOrigin(); err != nil {
+			a.release()
+			return nil, backends.Errorf(op, name, nil, "cannot move it aside safely: %w", err)
+		}
+	}
 	if err := renameNoReplace(d, base, d, a.name); err != nil {
 		a.release()
 		return nil, b.absentIsConflict(op, name, want, err)
@@ -137,6 +178,7 @@ func (a *aside) putBack(err error) error {
 	defer a.release()
 	perr := renameNoReplace(a.d, a.name, a.d, a.base)
 	if perr == nil {
+		a.forgetOrigin()
 		return err
 	}
 	if strings.HasPrefix(a.name, spentPrefix) {
@@ -160,17 +202,33 @@ func (d *dir) sweepAside(entry string) (deleted bool, err error) {
 	if !ok {
 		return false, nil // no name to go back to: kept for a person
 	}
+	if st, err := d.lstat(entry); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return false, err // not one of ours
+	}
 	lock, err := d.lockFile(entry)
-	if lock == nil || errors.Is(err, unix.EWOULDBLOCK) {
+	if testHookLockAside != nil && err == nil && lock != nil {
+		if err = testHookLockAside(lock); err != nil {
+			lock.Close()
+			lock = nil
+		}
+	}
+	if errors.Is(err, unix.EWOULDBLOCK) || err == nil && lock == nil {
 		return false, nil // a live operation's, or one we may not read
 	}
 	if err != nil {
+		// The caller must not end the dead session: its record is what
+		// makes a later sweep look here again.
 		return false, err
 	}
 	defer lock.Close()
 	var st unix.Stat_t
 	if err := unix.Fstat(int(lock.Fd()), &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return false, err
+	}
+	if base == "" {
+		if base = recordedOrigin(int(lock.Fd())); base == "" {
+			return false, nil // no name to go back to: kept for a person
+		}
 	}
 	err = renameNoReplace(d, entry, d, base)
 	if errors.Is(err, os.ErrExist) && spent {
@@ -182,7 +240,20 @@ func (d *dir) sweepAside(entry string) (deleted bool, err error) {
 	if err != nil {
 		return false, err
 	}
+	unix.Fremovexattr(int(lock.Fd()), originAttr) // someone's file again
 	return false, d.sync()
+}
+
+// testHookLockAside, when set by a test, can fail sweepAside's lock of a
+// dead operation's file as a full descriptor table would.
+var testHookLockAside func(lock *os.File) error
+
+// forgetOrigin removes the record of where a put-back file came from, if
+// there is one: it is someone's file again.
+func (a *aside) forgetOrigin() {
+	if a.lock != nil {
+		unix.Fremovexattr(int(a.lock.Fd()), originAttr)
+	}
 }
 
 func (a *aside) release() {
@@ -214,11 +285,17 @@ func (b *Backend) mismatch(op, name string, st *unix.Stat_t, want backends.CID) 
 	return backends.Errorf(op, name, backends.ErrConflict, "found something that is not a regular file, %s", cond)
 }
 
-// conflict reports a failed condition, naming what is under base now.
+// conflict reports a failed condition, naming what is under base now. A
+// directory holds no content (Stat finds nothing there), so it is no
+// conflict with what the caller expected, but a refusal, as for a store
+// without a condition.
 func (b *Backend) conflict(op, name string, d *dir, base string, cond backends.Condition) error {
 	st, err := d.lstat(base)
 	if err != nil {
 		return backends.Conflict(op, name, cond, "", false)
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return backends.Errorf(op, name, backends.ErrRefused, "a directory is in the way")
 	}
 	return backends.Conflict(op, name, cond, b.cid(&st), true)
 }

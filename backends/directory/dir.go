@@ -374,8 +374,10 @@ func moveEntry(from *dir, fromBase string, to *dir, toBase string) error {
 	if err != nil {
 		return nil // moved, as nearly always
 	}
+	// One link under two names is one name spelt two ways on a
+	// case-insensitive filesystem: unlinking would remove the file.
 	toSt, err := to.lstat(toBase)
-	if err != nil || toSt.Dev != fromSt.Dev || toSt.Ino != fromSt.Ino || fromBase == toBase && sameDir(from, to) {
+	if err != nil || toSt.Dev != fromSt.Dev || toSt.Ino != fromSt.Ino || fromSt.Nlink < 2 || fromBase == toBase && sameDir(from, to) {
 		return nil
 	}
 	return from.unlink(fromBase)

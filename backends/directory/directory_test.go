@@ -910,3 +910,57 @@ func TestRecordsLabelsDespiteFailedSession(t *testing.T) {
 		t.Errorf("RecordsLabels is %v while the session file cannot be made, %v once it can", blocked, free)
 	}
 }
+
+// A guarded remove that cannot start its session (something other than a
+// directory where the session directory goes) leaves the file and fails,
+// never as not found: the program would report that as already removed.
+func TestRemoveWithoutSessionFails(t *testing.T) {
+	root := t.TempDir()
+	first := open(t, root, directory.Options{})
+	cid := store(t, first, "f", "precious")
+	first.Close()
+	if err := os.Symlink("nowhere", filepath.Join(root, directory.LiveDir)); err != nil {
+		t.Fatal(err)
+	}
+	b := open(t, root, directory.Options{})
+	err := b.Remove(t.Context(), "f", backends.Matches(cid))
+	if err == nil || errors.Is(err, backends.ErrNotFound) {
+		t.Errorf("Remove = %v, want a failure other than not found", err)
+	}
+	if data, rerr := os.ReadFile(filepath.Join(root, "f")); rerr != nil || string(data) != "precious" {
+		t.Errorf("f holds %q, %v", data, rerr)
+	}
+}
+
+// A file where the destination needs a directory refuses a rename, and
+// does not say the present source is absent (RenameExport takes that as a
+// rename already done).
+func TestRenameOntoFileInTheWay(t *testing.T) {
+	root := t.TempDir()
+	b := open(t, root, directory.Options{})
+	store(t, b, "a", "aaa")
+	store(t, b, "file", "f")
+	err := b.Rename(t.Context(), "a", "file/x", backends.Unconditional, backends.Unconditional)
+	if err == nil || errors.Is(err, backends.ErrNotFound) || !strings.Contains(err.Error(), "in the way") {
+		t.Errorf("Rename = %v, want a failure saying a file is in the way", err)
+	}
+	if data, rerr := os.ReadFile(filepath.Join(root, "a")); rerr != nil || string(data) != "aaa" {
+		t.Errorf("a holds %q, %v", data, rerr)
+	}
+}
+
+// A directory holds no content (Stat finds nothing), so expecting nothing
+// there and finding one is no conflict over content but a refusal, as for
+// an unconditional store or rename onto it.
+func TestNothingThereOntoDirectory(t *testing.T) {
+	root := t.TempDir()
+	b := open(t, root, directory.Options{})
+	store(t, b, "a", "aaa")
+	if err := os.MkdirAll(filepath.Join(root, "dir", "sub"), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	_, err := b.Store(t.Context(), "dir", strings.NewReader(""), backends.StoreOptions{Size: 0, If: backends.NothingThere})
+	wantClass(t, err, backends.ErrRefused, "a directory is in the way")
+	err = b.Rename(t.Context(), "a", "dir", backends.Unconditional, backends.NothingThere)
+	wantClass(t, err, backends.ErrRefused, "a directory is in the way")
+}

@@ -39,11 +39,10 @@ func (b *Backend) remove(name string, cond backends.Condition) error {
 		if err != nil {
 			return err
 		}
-		err = d.unlink(a.name)
-		a.release()
-		if err != nil {
-			return err
+		if err := d.unlink(a.name); err != nil {
+			return a.putBack(err) // the name must not stay empty
 		}
+		a.release()
 	case cond.WantsNothing():
 		st, err := d.lstat(base)
 		if err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {

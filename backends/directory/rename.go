@@ -76,6 +76,10 @@ func (b *Backend) rename(from, to string, cond, toCond backends.Condition) error
 	toDir, toBase := split(to)
 	for attempt := 1; ; attempt++ {
 		dst, created, err := b.makeDir(toDir)
+		if errors.Is(err, unix.ENOTDIR) {
+			// Not ErrNotFound, which would say from is absent.
+			return putBack(backends.Errorf("rename", from, nil, "to %q: cannot create directory %q: a file is in the way", to, toDir))
+		}
 		if err != nil {
 			return putBack(fmt.Errorf("to %q: %w", to, err))
 		}

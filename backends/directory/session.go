@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/exporttree/git-annex-remote-exporttree/backends"
 	"golang.org/x/sys/unix"
 )
 
@@ -81,7 +82,10 @@ func (b *Backend) live() error {
 			continue
 		}
 		if err != nil {
-			return err
+			// Unclassified: a missing session directory says nothing of
+			// the name the caller acts on (ErrNotFound would read as
+			// "already gone" to a remove).
+			return &backends.Error{Op: "start a session", Name: LiveDir, Err: err}
 		}
 		fd := int(f.Fd())
 		s.file, s.name = f, name
