@@ -321,6 +321,9 @@ func cmdAnnex(ts *testscript.TestScript, neg bool, args []string) {
 	for k, v := range s.Settings() {
 		sc.settings[k] = v
 	}
+	if skip != "" && sc.target.complete {
+		ts.Fatalf("%s; but this remote must support it", skip)
+	}
 	if skip != "" {
 		sc.t.Skip(skip)
 	}

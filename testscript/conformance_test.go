@@ -24,9 +24,11 @@ package testscript_test
 // configuration names $WORK/store.
 //
 // Without EXPORTTREE_REMOTE_BIN, the suite runs against this program on a
-// directory and on S3 (MinIO), and against a minimal remote written in
-// POSIX sh (testdata/conformance-example), which proves the scripts assume
-// nothing of this program.
+// directory and on S3 (MinIO), where no script may be skipped for a
+// missing feature, and against a minimal remote written in POSIX sh
+// (testdata/conformance-example: key/value storage and export with
+// renames, no import), which shows the scripts assume nothing of this
+// program.
 
 import (
 	"fmt"
@@ -48,6 +50,9 @@ type conformanceTarget struct {
 	argv   []string // the command that starts it
 	config string   // NAME=VALUE ..., with $WORK and $STOREID to expand per script
 	creds  map[string][2]string
+	// complete says the remote must have every optional feature (this
+	// program does): a script it would skip fails instead.
+	complete bool
 
 	features func() (remoteFeatures, error) // probed once
 }
@@ -80,7 +85,7 @@ func TestConformance(t *testing.T) {
 	}
 	self := filepath.Join(remoteBinDir, "git-annex-remote-exporttree")
 	t.Run("directory", func(t *testing.T) {
-		runConformance(t, newTarget([]string{self}, "directory=$WORK/store", nil))
+		runConformance(t, completeTarget(newTarget([]string{self}, "directory=$WORK/store", nil)))
 	})
 	t.Run("s3", func(t *testing.T) {
 		srv := s3test.Shared(t)
@@ -88,7 +93,7 @@ func TestConformance(t *testing.T) {
 		config := fmt.Sprintf("backend=s3 endpoint=%s bucket=%s prefix=$STOREID/", srv.Endpoint, bucket)
 		// The program asks git-annex for these (GETCREDS s3creds).
 		creds := map[string][2]string{"s3creds": {srv.AccessKey, srv.SecretKey}}
-		runConformance(t, newTarget([]string{self}, config, creds))
+		runConformance(t, completeTarget(newTarget([]string{self}, config, creds)))
 	})
 	t.Run("sh-example", func(t *testing.T) {
 		script, err := filepath.Abs("testdata/conformance-example/git-annex-remote-shdir")
@@ -98,6 +103,11 @@ func TestConformance(t *testing.T) {
 		// Through sh, so that the script need not be executable in a checkout.
 		runConformance(t, newTarget([]string{"sh", script}, "directory=$WORK/store", nil))
 	})
+}
+
+func completeTarget(tgt *conformanceTarget) *conformanceTarget {
+	tgt.complete = true
+	return tgt
 }
 
 var conformanceSeq atomic.Uint64
@@ -135,10 +145,14 @@ func (tgt *conformanceTarget) condition(cond string) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		if cond == "exportsupported" {
-			return f.export, nil
+		supported := f.export
+		if cond == "importsupported" {
+			supported = f.importing
 		}
-		return f.importing, nil
+		if !supported && tgt.complete {
+			return false, fmt.Errorf("%s: this remote must support it", cond)
+		}
+		return supported, nil
 	case "storedir":
 		return strings.Contains(tgt.config, "$WORK/store") || strings.Contains(tgt.config, "${WORK}/store"), nil
 	}

@@ -29,6 +29,9 @@ func testFullDirectory(t *testing.T) {
 	}
 	mount := fmt.Sprintf(`mount -t tmpfs -o size=%d tmpfs "$1"`, fullDirSize)
 	unshare := []string{"--user", "--map-root-user", "--mount", "sh", "-c"}
+	if _, err := exec.LookPath("unshare"); err != nil {
+		missingTool(t, "unshare (util-linux) is needed to mount a size-limited tmpfs: %v", err)
+	}
 	if out, err := exec.Command("unshare", append(unshare, mount, "sh", dir)...).CombinedOutput(); err != nil {
 		// A kernel or container that forbids user namespaces is no
 		// missing tool: skip even with EXPORTTREE_REQUIRE_TOOLS=1.
