@@ -233,6 +233,7 @@ func binaryGarbage(n int) string {
 
 func (c badCase) run(t *testing.T) {
 	fx := newFixture(t)
+	t.Chdir(fx.parent) // a stray relative path lands where the walk sees it
 	config := map[string]string{"directory": pExport, "guardexport": "no"}
 	if c.config != nil {
 		config = maps.Clone(c.config)
