@@ -115,6 +115,9 @@ func (b *Backend) moveAside(op, name string, d *dir, base string, want backends.
 	if err != nil {
 		return nil, b.absentIsConflict(op, name, want, err)
 	}
+	if testHookBeforeAside != nil {
+		testHookBeforeAside(d, base)
+	}
 	a := &aside{b: b, d: d, base: base, name: asideName(asidePrefix, randomHex(), base), lock: lock}
 	if !strings.HasSuffix(a.name, "-"+base) {
 		if err := a.recordOrigin(); err != nil {
@@ -243,6 +246,11 @@ func (d *dir) sweepAside(entry string) (deleted bool, err error) {
 	unix.Fremovexattr(int(lock.Fd()), originAttr) // someone's file again
 	return false, d.sync()
 }
+
+// testHookBeforeAside, when set by a test, runs in moveAside between the
+// check of what is under base and the move: where another writer can
+// replace it.
+var testHookBeforeAside func(d *dir, base string)
 
 // testHookLockAside, when set by a test, can fail sweepAside's lock of a
 // dead operation's file as a full descriptor table would.

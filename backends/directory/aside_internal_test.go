@@ -97,3 +97,48 @@ func TestSweepKeepsSessionWhenAsideLockFails(t *testing.T) {
 		t.Fatalf("f after the second sweep: %q, %v", data, err)
 	}
 }
+
+// Another writer that replaces the file between moveAside's check and its
+// move: the moved file is checked again, so a conditional remove, store or
+// rename fails as a conflict and the replacement stays in place.
+func TestReplacedBeforeTheMoveAside(t *testing.T) {
+	for _, op := range []string{"remove", "store", "rename"} {
+		t.Run(op, func(t *testing.T) {
+			root, b := openTemp(t, Options{})
+			ctx := t.Context()
+			cid, err := b.Store(ctx, "f", strings.NewReader("version 1"), backends.StoreOptions{Size: 9})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := b.Store(ctx, "src", strings.NewReader("renamed!!"), backends.StoreOptions{Size: 9}); err != nil {
+				t.Fatal(err)
+			}
+			testHookBeforeAside = func(d *dir, base string) {
+				testHookBeforeAside = nil
+				// Same size, a new inode: as another program's rewrite.
+				p := filepath.Join(root, base)
+				if err := os.WriteFile(p+".new", []byte("VERSION 2"), 0o666); err != nil {
+					t.Error(err)
+				}
+				if err := os.Rename(p+".new", p); err != nil {
+					t.Error(err)
+				}
+			}
+			defer func() { testHookBeforeAside = nil }()
+			switch op {
+			case "remove":
+				err = b.Remove(ctx, "f", backends.Matches(cid))
+			case "store":
+				_, err = b.Store(ctx, "f", strings.NewReader("version 3"), backends.StoreOptions{Size: 9, If: backends.Matches(cid)})
+			case "rename":
+				err = b.Rename(ctx, "src", "f", backends.Unconditional, backends.Matches(cid))
+			}
+			if !errors.Is(err, backends.ErrConflict) {
+				t.Errorf("%s = %v, want a conflict", op, err)
+			}
+			if data, err := os.ReadFile(filepath.Join(root, "f")); err != nil || string(data) != "VERSION 2" {
+				t.Errorf("f holds %q, %v; want the other writer's", data, err)
+			}
+		})
+	}
+}
