@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,19 +21,34 @@ import (
 
 // TestCrash kills the program with SIGKILL at random points of a random mix
 // of stores (empty to multipart sizes), renames and removes, over the
-// protocol, 200 times per storage (EXPORTTREE_CRASH_KILLS=n changes it). After each kill, every name holds exactly one of the contents it may
-// hold (for a store, the old or the new; for a remove, the old or nothing;
-// for a rename, the source's content at the source or at the destination),
+// protocol, per storage kind, until 200 kills (EXPORTTREE_CRASH_KILLS=n
+// changes it) have landed inside a store, rename or remove; kills in
+// PREPARE or between requests come on top and do not count. After each
+// kill, every name holds exactly one of the contents it may hold (for a
+// store, the old or the new; for a remove, the old or nothing; for a
+// rename, the source's content at the source or at the destination),
 // never a partial or mixed one; the next process's PREPARE leaves no
 // temporary, aside file or incomplete upload; and a last process
 // re-exports a random tree, which the storage must then equal.
 //
 // Kill points: after a random delay into a request; (directory) once a
 // store has written a random number of bytes and stalls there
-// (GIT_ANNEX_REMOTE_EXPORTTREE_TEST_STALL_AFTER); (S3, through a
+// (GIT_ANNEX_REMOTE_EXPORTTREE_TEST_STALL_AFTER); (directory) once the
+// program reports that it stopped at a step named by
+// GIT_ANNEX_REMOTE_EXPORTTREE_TEST_STALL_AT (crashSteps: a store's
+// temporary complete, a file moved aside, marked spent, replaced, a store
+// committed), for a request planned to reach it; (S3, through a
 // killProxy) after a random number of body bytes, or at a random request,
 // before the server sees it or after it answered. Every session also runs
-// with guardexport yes or no at random.
+// with guardexport yes or no at random (always yes for the steps inside a
+// conditional operation).
+//
+// The test fails if the remote's output ends unless the kill was the
+// test's (a proxy kill must have fired), and if, once the target is
+// reached, no mid-operation kill hit a store, a rename or a remove, or
+// came from one of the storage's triggers (directory: delay, stall, and
+// each step; S3: delay, bytes, request, answer). A small
+// EXPORTTREE_CRASH_KILLS can therefore fail for want of coverage.
 //
 // Plans come from a seeded PRNG: the seed is logged, and
 // EXPORTTREE_CRASH_SEED=n replays the same plans (where a delay lands
@@ -101,25 +117,69 @@ func runCrash(t *testing.T, st *crashStorage, pool *crashPool, seed uint64, kill
 		reported: map[string]bool{},
 	}
 	start := time.Now()
-	for n := 1; r.stats["kills"] < kills; n++ {
+	for n := 1; r.stats["midop"] < kills; n++ {
+		if n > maxSessionsPerKill*kills {
+			t.Fatalf("only %d mid-operation kills in %d sessions, short of %d", r.stats["midop"], n-1, kills)
+		}
 		r.session(n)
 	}
 	files := r.reexport()
 	s := r.stats
 	summary := fmt.Sprintf("%s: %d kill points (seed %d): %d mid-request (PREPARE %d, store %d, rename %d, remove %d), "+
-		"%d between requests; triggers: delay %d, stall %d, bytes %d, request %d, answer %d; "+
+		"%d between requests; triggers: delay %d, stall %d, step %d (%s), bytes %d, request %d, answer %d; "+
 		"%d sessions guarded; %d failed checks; re-export of %d files; %.1fs",
 		t.Name(), s["kills"], r.seed, s["mid"], s["mid prepare"], s["mid store"]+s["mid store-big"], s["mid rename"], s["mid remove"],
-		s["kills"]-s["mid"], s["delay"], s["stall"], s["bytes"], s["request"], s["answer"],
+		s["kills"]-s["mid"], s["delay"], s["stall"], s["step"], r.stepCounts(), s["bytes"], s["request"], s["answer"],
 		s["guarded"], s["failures"], files, time.Since(start).Seconds())
 	t.Log(summary)
 	if !testing.Verbose() {
 		fmt.Println(summary)
 	}
+	if missed := r.uncovered(); len(missed) > 0 {
+		t.Errorf("no mid-operation kill %s (EXPORTTREE_CRASH_KILLS=%d)", strings.Join(missed, ", "), kills)
+	}
+}
+
+// maxSessionsPerKill bounds the sessions spent reaching the mid-operation
+// kill target: about one in three sessions kills between requests or in
+// PREPARE.
+const maxSessionsPerKill = 5
+
+// stepCounts lists the mid-operation kills at each step.
+func (r *crashRun) stepCounts() string {
+	var counts []string
+	for _, step := range crashSteps {
+		counts = append(counts, fmt.Sprintf("%s %d", step, r.stats["midop step "+step]))
+	}
+	return strings.Join(counts, ", ")
+}
+
+// uncovered names each request class, trigger and step (those this storage
+// draws) that no mid-operation kill hit.
+func (r *crashRun) uncovered() []string {
+	var missed []string
+	for _, class := range []string{"store", "rename", "remove"} {
+		if r.stats["mid "+class]+r.stats["mid "+class+"-big"] == 0 {
+			missed = append(missed, "during a "+class)
+		}
+	}
+	for _, trigger := range r.st.triggers {
+		if r.stats["midop "+trigger] == 0 && !slices.Contains(missed, "by trigger "+trigger) {
+			missed = append(missed, "by trigger "+trigger)
+		}
+	}
+	if slices.Contains(r.st.triggers, "step") {
+		for _, step := range crashSteps {
+			if r.stats["midop step "+step] == 0 {
+				missed = append(missed, "at step "+step)
+			}
+		}
+	}
+	return missed
 }
 
 // start runs the program and answers its handshake as git-annex does.
-func (r *crashRun) start(guard bool, env ...string) (*exec.Cmd, *remotetest.Session, *strings.Builder) {
+func (r *crashRun) start(guard bool, env ...string) (*exec.Cmd, *remotetest.Session, *stderrLog) {
 	t := r.t
 	cfg := maps.Clone(r.st.config)
 	cfg["guardexport"] = "no"
@@ -128,7 +188,7 @@ func (r *crashRun) start(guard bool, env ...string) (*exec.Cmd, *remotetest.Sess
 	}
 	cmd := exec.Command(r.bin)
 	cmd.Env = append(os.Environ(), env...)
-	stderr := &strings.Builder{}
+	stderr := &stderrLog{}
 	cmd.Stderr = stderr
 	s, err := remotetest.Start(cmd, remotetest.Options{
 		Config: cfg, Creds: r.st.creds, UUID: "00000000-crash-test", GitDir: r.gitDir,
@@ -146,6 +206,42 @@ func (r *crashRun) start(guard bool, env ...string) (*exec.Cmd, *remotetest.Sess
 		t.Fatalf("EXPORTSUPPORTED: %q, %v\nstderr: %s", got, err, stderr)
 	}
 	return cmd, s, stderr
+}
+
+// stderrLog keeps what the remote writes to stderr, and tells when it
+// reports a stall at a step (GIT_ANNEX_REMOTE_EXPORTTREE_TEST_STALL_AT).
+type stderrLog struct {
+	mu      sync.Mutex
+	b       strings.Builder
+	step    string
+	stalled chan struct{}
+}
+
+func (l *stderrLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b.Write(p)
+	if l.stalled != nil && strings.Contains(l.b.String(), "stalled at step "+l.step+" ") {
+		close(l.stalled)
+		l.stalled = nil
+	}
+	return len(p), nil
+}
+
+func (l *stderrLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// awaitStall returns a channel closed once the remote reports that it
+// stalled at step.
+func (l *stderrLog) awaitStall(step string) <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ch := make(chan struct{})
+	l.step, l.stalled = step, ch
+	return ch
 }
 
 // replies reads the remote's replies until its output ends.
@@ -174,8 +270,11 @@ func (r *crashRun) session(n int) {
 	t := r.t
 	pl := r.plan()
 	var env []string
-	if pl.trigger == "stall" {
+	switch pl.trigger {
+	case "stall":
 		env = append(env, "GIT_ANNEX_REMOTE_EXPORTTREE_TEST_STALL_AFTER="+strconv.FormatInt(pl.stall, 10))
+	case "step":
+		env = append(env, "GIT_ANNEX_REMOTE_EXPORTTREE_TEST_STALL_AT="+pl.step)
 	}
 	cmd, s, stderr := r.start(pl.guard, env...)
 	pid := cmd.Process.Pid
@@ -195,7 +294,7 @@ func (r *crashRun) session(n int) {
 ops:
 	for i, op := range pl.ops {
 		if i == pl.at {
-			trigger = r.arm(pl, kill, stop)
+			trigger = r.arm(pl, kill, stderr, stop)
 		}
 		began := time.Now()
 		for _, l := range op.lines(r.pool) {
@@ -209,12 +308,8 @@ ops:
 			case !ok:
 				// Output ended: a kill by the proxy, which is done once
 				// the trigger is closed, or else a crash.
-				select {
-				case <-trigger:
-				case <-time.After(10 * time.Second):
-				}
-				if trigger == nil || r.st.proxy == nil || pl.trigger == "delay" {
-					fatal("the remote exited during request %d (%v) without being killed", i, op)
+				if r.st.proxy == nil || pl.trigger == "delay" || !fired(trigger, 10*time.Second) {
+					fatal("the remote exited during request %d (%v) without being killed (trigger %s armed: %v)", i, op, pl.trigger, trigger != nil)
 				}
 				inflight = true
 				break ops
@@ -234,6 +329,9 @@ ops:
 	if r.st.proxy != nil {
 		r.st.proxy.disarm()
 	}
+	if pl.trigger == "step" && !inflight {
+		fatal("request %d (%v) never reached step %s", pl.at, pl.ops[pl.at], pl.step)
+	}
 	kill()
 	for line := range lines {
 		// The reply may have come just before the kill.
@@ -248,19 +346,50 @@ ops:
 			t.Fatal(err)
 		}
 	}
+	r.count(pl, done, inflight)
+	if r.st.asides {
+		r.prepareOnly()
+	}
+	r.check(n, pl, done, inflight, stderr.String())
+}
+
+// fired reports whether trigger is closed within wait; a nil trigger,
+// never armed, never fires.
+func fired(trigger <-chan struct{}, wait time.Duration) bool {
+	if trigger == nil {
+		return false
+	}
+	select {
+	case <-trigger:
+		return true
+	case <-time.After(wait):
+		return false
+	}
+}
+
+// count records a kill in the stats: by trigger, and when a request was
+// in flight, by its class; a store, rename or remove (not PREPARE) in
+// flight is a mid-operation kill, counted by trigger and step too.
+func (r *crashRun) count(pl crashPlan, done int, inflight bool) {
 	r.stats["kills"]++
 	r.stats[pl.trigger]++
 	if pl.guard {
 		r.stats["guarded"]++
 	}
-	if inflight {
-		r.stats["mid"]++
-		r.stats["mid "+pl.ops[done].class(r.pool)]++
+	if !inflight {
+		return
 	}
-	if r.st.asides {
-		r.prepareOnly()
+	r.stats["mid"]++
+	class := pl.ops[done].class(r.pool)
+	r.stats["mid "+class]++
+	if class == "prepare" {
+		return
 	}
-	r.check(n, pl, done, inflight, stderr.String())
+	r.stats["midop"]++
+	r.stats["midop "+pl.trigger]++
+	if pl.trigger == "step" {
+		r.stats["midop step "+pl.step]++
+	}
 }
 
 // prepareOnly runs the program up to PREPARE, as the next git-annex command
@@ -278,8 +407,10 @@ func (r *crashRun) prepareOnly() {
 
 // arm starts the plan's trigger and returns a channel closed once it has
 // killed the remote (for a delay or a stall, once it is time to kill).
-func (r *crashRun) arm(pl crashPlan, kill func(), stop <-chan struct{}) <-chan struct{} {
+func (r *crashRun) arm(pl crashPlan, kill func(), stderr *stderrLog, stop <-chan struct{}) <-chan struct{} {
 	switch pl.trigger {
+	case "step":
+		return stderr.awaitStall(pl.step)
 	case "delay":
 		ch := make(chan struct{})
 		time.AfterFunc(pl.delay, func() { close(ch) })

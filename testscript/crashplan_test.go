@@ -8,10 +8,13 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/exporttree/git-annex-remote-exporttree/backends/directory"
 )
 
 // The crash test's plans: the contents it stores, the requests it sends,
@@ -146,9 +149,10 @@ func (op crashOp) String() string {
 type crashPlan struct {
 	ops     []crashOp // ops[0] is PREPARE
 	at      int       // the trigger is armed as ops[at] is sent
-	trigger string    // delay, stall, bytes, request, answer
+	trigger string    // delay, stall, step, bytes, request, answer
 	delay   time.Duration
 	stall   int64
+	step    string // directory.Step*
 	proxy   proxyPlan
 	guard   bool
 }
@@ -161,6 +165,8 @@ func (pl crashPlan) String() string {
 		fmt.Fprintf(&b, " after %v", pl.delay)
 	case "stall":
 		fmt.Fprintf(&b, " after %d bytes", pl.stall)
+	case "step":
+		fmt.Fprintf(&b, " at step %s", pl.step)
 	default:
 		fmt.Fprintf(&b, " %+v", pl.proxy)
 	}
@@ -174,11 +180,11 @@ func (pl crashPlan) String() string {
 func (r *crashRun) plan() crashPlan {
 	rng := r.rng
 	pl := crashPlan{ops: []crashOp{{kind: "prepare"}}, guard: rng.IntN(4) != 0}
-	triggers := []string{"delay", "delay", "stall"}
-	if r.st.proxy != nil {
-		triggers = []string{"delay", "bytes", "request", "answer", "answer"}
+	pl.trigger = r.st.triggers[rng.IntN(len(r.st.triggers))]
+	if pl.trigger == "step" {
+		r.planStep(&pl)
+		return pl
 	}
-	pl.trigger = triggers[rng.IntN(len(triggers))]
 	sim := maps.Clone(r.state)
 	pre := rng.IntN(4)
 	switch pl.trigger {
@@ -218,16 +224,71 @@ func (r *crashRun) plan() crashPlan {
 	return pl
 }
 
-// randomOp draws a request against state: a store (when stores is set),
-// a rename or a remove of a stored name.
-func (r *crashRun) randomOp(state map[string]int, stores bool) (crashOp, bool) {
+// crashSteps are the directory backend's steps a session may stop the
+// program at, to kill it there.
+var crashSteps = []string{directory.StepStored, directory.StepAside, directory.StepSpent,
+	directory.StepReplaced, directory.StepCommitted}
+
+// planStep completes pl with a request that reaches a step drawn from
+// crashSteps, where the program is to stop and be killed. That request
+// follows PREPARE at once: an earlier one could reach the step first.
+// Only a guarded request moves files aside, and only one that replaces a
+// file spends and replaces it.
+func (r *crashRun) planStep(pl *crashPlan) {
 	rng := r.rng
+	pl.step = crashSteps[rng.IntN(len(crashSteps))]
+	pl.at = 1
+	present := presentNames(r.state)
+	other := func(not string) string {
+		for {
+			if name := trickyNames[rng.IntN(len(trickyNames))]; name != not {
+				return name
+			}
+		}
+	}
+	store := crashOp{kind: "store", name: other(""), c: r.randomContent(false)}
+	if len(present) == 0 || pl.step == directory.StepStored || pl.step == directory.StepCommitted {
+		if len(present) == 0 {
+			pl.step = []string{directory.StepStored, directory.StepCommitted}[rng.IntN(2)]
+		}
+		pl.ops = append(pl.ops, store)
+		return
+	}
+	pl.guard = true
+	from := present[rng.IntN(len(present))]
+	store.name = from
+	rename := crashOp{kind: "rename", name: from, to: other(from), c: r.state[from]}
+	ops := []crashOp{store, rename, {kind: "remove", name: from, c: r.state[from]}}
+	if pl.step != directory.StepAside {
+		// Spent and replaced: a file must be replaced.
+		ops = ops[:1]
+		if len(present) > 1 {
+			rename.to = other(from)
+			for !slices.Contains(present, rename.to) {
+				rename.to = other(from)
+			}
+			ops = append(ops, rename)
+		}
+	}
+	pl.ops = append(pl.ops, ops[rng.IntN(len(ops))])
+}
+
+// presentNames lists the names state holds, in trickyNames' order.
+func presentNames(state map[string]int) []string {
 	var present []string
 	for _, name := range trickyNames {
 		if _, ok := state[name]; ok {
 			present = append(present, name)
 		}
 	}
+	return present
+}
+
+// randomOp draws a request against state: a store (when stores is set),
+// a rename or a remove of a stored name.
+func (r *crashRun) randomOp(state map[string]int, stores bool) (crashOp, bool) {
+	rng := r.rng
+	present := presentNames(state)
 	other := trickyNames[rng.IntN(len(trickyNames))]
 	x := rng.IntN(10)
 	switch {

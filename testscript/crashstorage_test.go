@@ -31,6 +31,9 @@ type crashStorage struct {
 	leftovers func(t *testing.T) []string
 	// emptyDirs names the empty directories (directory only).
 	emptyDirs func(t *testing.T) []string
+	// triggers are the kinds of kill this storage draws from, a kind
+	// twice as often where it appears twice.
+	triggers []string
 	// asides: a conditional operation killed midway may leave a name
 	// empty, its content aside, until the next run puts it back
 	// (directory only); the check then comes after that run's PREPARE.
@@ -46,6 +49,9 @@ func dirCrashStorage(t *testing.T) *crashStorage {
 		config: map[string]string{"directory": root},
 		root:   root,
 		asides: true,
+		// Steps reach inside the guarded operations, where a delay
+		// almost never lands.
+		triggers: []string{"delay", "delay", "stall", "step", "step"},
 		files: func(t *testing.T) map[string]digest {
 			f, _, _ := walkExport(t, root)
 			d := make(map[string]digest, len(f))
@@ -123,6 +129,7 @@ func s3CrashStorage(t *testing.T, versioned bool) *crashStorage {
 		},
 		creds:     map[string][2]string{"s3creds": {srv.AccessKey, srv.SecretKey}},
 		proxy:     proxy,
+		triggers:  []string{"delay", "bytes", "request", "answer", "answer"},
 		files:     func(t *testing.T) map[string]digest { return bucketDigests(t, c, bucket, seen) },
 		leftovers: func(t *testing.T) []string { return bucketLeftovers(t, c, bucket) },
 		emptyDirs: func(*testing.T) []string { return nil },

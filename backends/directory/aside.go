@@ -137,6 +137,7 @@ func (b *Backend) moveAside(op, name string, d *dir, base string, want backends.
 		err = backends.Errorf(op, name, backends.ErrConflict, "replaced while it was being moved aside")
 	}
 	if err == nil {
+		reached(StepAside)
 		return a, nil
 	}
 	// It changed between the look and the move.
@@ -161,6 +162,7 @@ func (a *aside) spend() error {
 		return err
 	}
 	a.name = spent
+	reached(StepSpent)
 	return nil
 }
 
@@ -168,6 +170,7 @@ func (a *aside) spend() error {
 // removed. One that cannot be removed is clutter, not a failure; the next
 // Sweep removes it.
 func (a *aside) discard() {
+	reached(StepReplaced)
 	if err := a.d.unlink(a.name); err != nil {
 		a.b.leftBehind()
 	}

@@ -95,10 +95,12 @@ func (b *Backend) store(ctx context.Context, name string, r io.Reader, opts back
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
+	reached(StepStored)
 	if err := b.commit(d, tmpName, base, name, opts.If); err != nil {
 		return "", err
 	}
 	committed = true
+	reached(StepCommitted)
 	if err := d.sync(); err != nil {
 		return "", err
 	}

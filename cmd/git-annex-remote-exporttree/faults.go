@@ -2,15 +2,45 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"strconv"
+	"time"
+
+	"github.com/exporttree/git-annex-remote-exporttree/backends/directory"
 )
 
 // stallEnv names a fault-injection setting for crash tests: a store stalls
 // after that many bytes until the process is killed or interrupted, so a
 // test can SIGKILL it mid-transfer deterministically. Unset in normal use.
 const stallEnv = "GIT_ANNEX_REMOTE_EXPORTTREE_TEST_STALL_AFTER"
+
+// stallAtEnv names a fault-injection setting for crash tests, unset in
+// normal use: the directory backend stops for good at that step of an
+// operation (one of the directory.Step* names), after writing
+// "stalled at step <step>" to stderr, so that a test can SIGKILL it at
+// exactly that point.
+const stallAtEnv = "GIT_ANNEX_REMOTE_EXPORTTREE_TEST_STALL_AT"
+
+// stallAtStep sets the directory backend's step hook when the environment
+// asks for a stall at a step; otherwise the hook stays nil and costs
+// nothing.
+func stallAtStep(stderr io.Writer) {
+	want := os.Getenv(stallAtEnv)
+	if want == "" {
+		return
+	}
+	directory.TestHookStep = func(step string) {
+		if step != want {
+			return
+		}
+		fmt.Fprintf(stderr, "git-annex-remote-exporttree: stalled at step %s (%s)\n", step, stallAtEnv)
+		for {
+			time.Sleep(time.Hour) // until killed
+		}
+	}
+}
 
 // withFaults wraps a store's source reader with the faults the environment
 // asks for.

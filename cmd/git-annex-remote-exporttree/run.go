@@ -32,6 +32,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	stallAtStep(stderr)
 	r := newRemote(stderr)
 	defer r.close()
 	opts := protocol.Options{
