@@ -33,21 +33,22 @@ import (
 //
 // Kill points: after a random delay into a request; (directory) once a
 // store has written a random number of bytes and stalls there
-// (GIT_ANNEX_REMOTE_EXPORTTREE_TEST_STALL_AFTER); (directory) once the
-// program reports that it stopped at a step named by
-// GIT_ANNEX_REMOTE_EXPORTTREE_TEST_STALL_AT (crashSteps: a store's
-// temporary complete, a file moved aside, marked spent, replaced, a store
-// committed), for a request planned to reach it; (S3, through a
-// killProxy) after a random number of body bytes, or at a random request,
-// before the server sees it or after it answered. Every session also runs
-// with guardexport yes or no at random (always yes for the steps inside a
+// (GIT_ANNEX_REMOTE_EXPORTTREE_TEST_STALL_AFTER); once the program reports
+// that it stopped at a step named by
+// GIT_ANNEX_REMOTE_EXPORTTREE_TEST_STALL_AT, in a request planned to reach
+// it (directory, dirSteps: a store's temporary complete, a file moved
+// aside, marked spent, replaced, a store committed; S3: a rename's copy
+// done, its source not yet deleted); (S3, through a killProxy) after a
+// random number of body bytes, or at a random request, before the server
+// sees it or after it answered. Every session also runs with guardexport
+// yes or no at random (always yes for the directory steps inside a
 // conditional operation).
 //
 // The test fails if the remote's output ends unless the kill was the
 // test's (a proxy kill must have fired), and if, once the target is
 // reached, no mid-operation kill hit a store, a rename or a remove, or
 // came from one of the storage's triggers (directory: delay, stall, and
-// each step; S3: delay, bytes, request, answer). A small
+// each step; S3: delay, bytes, request, answer, and the step). A small
 // EXPORTTREE_CRASH_KILLS can therefore fail for want of coverage.
 //
 // Plans come from a seeded PRNG: the seed is logged, and
@@ -148,7 +149,7 @@ const maxSessionsPerKill = 5
 // stepCounts lists the mid-operation kills at each step.
 func (r *crashRun) stepCounts() string {
 	var counts []string
-	for _, step := range crashSteps {
+	for _, step := range r.st.steps {
 		counts = append(counts, fmt.Sprintf("%s %d", step, r.stats["midop step "+step]))
 	}
 	return strings.Join(counts, ", ")
@@ -169,7 +170,7 @@ func (r *crashRun) uncovered() []string {
 		}
 	}
 	if slices.Contains(r.st.triggers, "step") {
-		for _, step := range crashSteps {
+		for _, step := range r.st.steps {
 			if r.stats["midop step "+step] == 0 {
 				missed = append(missed, "at step "+step)
 			}
@@ -308,7 +309,7 @@ ops:
 			case !ok:
 				// Output ended: a kill by the proxy, which is done once
 				// the trigger is closed, or else a crash.
-				if r.st.proxy == nil || pl.trigger == "delay" || !fired(trigger, 10*time.Second) {
+				if !pl.byProxy() || !fired(trigger, 10*time.Second) {
 					fatal("the remote exited during request %d (%v) without being killed (trigger %s armed: %v)", i, op, pl.trigger, trigger != nil)
 				}
 				inflight = true

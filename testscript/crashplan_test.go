@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/exporttree/git-annex-remote-exporttree/backends/directory"
+	"github.com/exporttree/git-annex-remote-exporttree/backends/s3"
 )
 
 // The crash test's plans: the contents it stores, the requests it sends,
@@ -176,6 +177,11 @@ func (pl crashPlan) String() string {
 	return b.String()
 }
 
+// byProxy reports whether the plan's kill comes from the killProxy.
+func (pl crashPlan) byProxy() bool {
+	return slices.Contains([]string{"bytes", "request", "answer"}, pl.trigger)
+}
+
 // plan draws the next session.
 func (r *crashRun) plan() crashPlan {
 	rng := r.rng
@@ -224,29 +230,46 @@ func (r *crashRun) plan() crashPlan {
 	return pl
 }
 
-// crashSteps are the directory backend's steps a session may stop the
+// dirSteps are the directory backend's steps a session may stop the
 // program at, to kill it there.
-var crashSteps = []string{directory.StepStored, directory.StepAside, directory.StepSpent,
+var dirSteps = []string{directory.StepStored, directory.StepAside, directory.StepSpent,
 	directory.StepReplaced, directory.StepCommitted}
 
-// planStep completes pl with a request that reaches a step drawn from
-// crashSteps, where the program is to stop and be killed. That request
-// follows PREPARE at once: an earlier one could reach the step first.
-// Only a guarded request moves files aside, and only one that replaces a
-// file spends and replaces it.
+// planStep completes pl with a request that reaches a step drawn from the
+// storage's, where the program is to stop and be killed.
 func (r *crashRun) planStep(pl *crashPlan) {
+	pl.step = r.st.steps[r.rng.IntN(len(r.st.steps))]
+	if pl.step == s3.StepCopied {
+		r.planCopied(pl)
+		return
+	}
+	r.planDirStep(pl)
+}
+
+// planCopied completes pl with a rename, after a store when nothing is
+// stored: a store never reaches s3.StepCopied.
+func (r *crashRun) planCopied(pl *crashPlan) {
+	sim := maps.Clone(r.state)
+	if len(presentNames(sim)) == 0 {
+		store := crashOp{kind: "store", name: r.otherName(""), c: r.randomContent(false)}
+		store.apply(sim)
+		pl.ops = append(pl.ops, store)
+	}
+	present := presentNames(sim)
+	from := present[r.rng.IntN(len(present))]
+	pl.at = len(pl.ops)
+	pl.ops = append(pl.ops, crashOp{kind: "rename", name: from, to: r.otherName(from), c: sim[from]})
+}
+
+// planDirStep completes pl with a request that reaches pl.step of the
+// directory backend. That request follows PREPARE at once: an earlier one
+// could reach the step first. Only a guarded request moves files aside,
+// and only one that replaces a file spends and replaces it.
+func (r *crashRun) planDirStep(pl *crashPlan) {
 	rng := r.rng
-	pl.step = crashSteps[rng.IntN(len(crashSteps))]
 	pl.at = 1
 	present := presentNames(r.state)
-	other := func(not string) string {
-		for {
-			if name := trickyNames[rng.IntN(len(trickyNames))]; name != not {
-				return name
-			}
-		}
-	}
-	store := crashOp{kind: "store", name: other(""), c: r.randomContent(false)}
+	store := crashOp{kind: "store", name: r.otherName(""), c: r.randomContent(false)}
 	if len(present) == 0 || pl.step == directory.StepStored || pl.step == directory.StepCommitted {
 		if len(present) == 0 {
 			pl.step = []string{directory.StepStored, directory.StepCommitted}[rng.IntN(2)]
@@ -257,20 +280,28 @@ func (r *crashRun) planStep(pl *crashPlan) {
 	pl.guard = true
 	from := present[rng.IntN(len(present))]
 	store.name = from
-	rename := crashOp{kind: "rename", name: from, to: other(from), c: r.state[from]}
+	rename := crashOp{kind: "rename", name: from, to: r.otherName(from), c: r.state[from]}
 	ops := []crashOp{store, rename, {kind: "remove", name: from, c: r.state[from]}}
 	if pl.step != directory.StepAside {
 		// Spent and replaced: a file must be replaced.
 		ops = ops[:1]
 		if len(present) > 1 {
-			rename.to = other(from)
 			for !slices.Contains(present, rename.to) {
-				rename.to = other(from)
+				rename.to = r.otherName(from)
 			}
 			ops = append(ops, rename)
 		}
 	}
 	pl.ops = append(pl.ops, ops[rng.IntN(len(ops))])
+}
+
+// otherName draws a name other than not.
+func (r *crashRun) otherName(not string) string {
+	for {
+		if name := trickyNames[r.rng.IntN(len(trickyNames))]; name != not {
+			return name
+		}
+	}
 }
 
 // presentNames lists the names state holds, in trickyNames' order.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/exporttree/git-annex-remote-exporttree/backends"
 	"github.com/exporttree/git-annex-remote-exporttree/backends/directory"
+	"github.com/exporttree/git-annex-remote-exporttree/backends/s3"
 	"github.com/exporttree/git-annex-remote-exporttree/backends/s3/s3test"
 	"github.com/minio/minio-go/v7"
 )
@@ -34,6 +35,8 @@ type crashStorage struct {
 	// triggers are the kinds of kill this storage draws from, a kind
 	// twice as often where it appears twice.
 	triggers []string
+	// steps are the steps a "step" trigger may stop the program at.
+	steps []string
 	// asides: a conditional operation killed midway may leave a name
 	// empty, its content aside, until the next run puts it back
 	// (directory only); the check then comes after that run's PREPARE.
@@ -52,6 +55,7 @@ func dirCrashStorage(t *testing.T) *crashStorage {
 		// Steps reach inside the guarded operations, where a delay
 		// almost never lands.
 		triggers: []string{"delay", "delay", "stall", "step", "step"},
+		steps:    dirSteps,
 		files: func(t *testing.T) map[string]digest {
 			f, _, _ := walkExport(t, root)
 			d := make(map[string]digest, len(f))
@@ -129,7 +133,8 @@ func s3CrashStorage(t *testing.T, versioned bool) *crashStorage {
 		},
 		creds:     map[string][2]string{"s3creds": {srv.AccessKey, srv.SecretKey}},
 		proxy:     proxy,
-		triggers:  []string{"delay", "bytes", "request", "answer", "answer"},
+		triggers:  []string{"delay", "bytes", "request", "answer", "answer", "step"},
+		steps:     []string{s3.StepCopied},
 		files:     func(t *testing.T) map[string]digest { return bucketDigests(t, c, bucket, seen) },
 		leftovers: func(t *testing.T) []string { return bucketLeftovers(t, c, bucket) },
 		emptyDirs: func(*testing.T) []string { return nil },

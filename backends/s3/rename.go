@@ -73,6 +73,9 @@ func (b *Backend) Rename(ctx context.Context, from, to string, cond, toCond back
 	if err != nil {
 		return classify("rename", from, err)
 	}
+	if TestHookStep != nil {
+		TestHookStep(StepCopied)
+	}
 	if !b.pinnable(o) {
 		cur, err := b.head(ctx, fromKey, "")
 		if isAbsent(err) || (err == nil && cur.etag != o.etag) {
@@ -84,6 +87,16 @@ func (b *Backend) Rename(ctx context.Context, from, to string, cond, toCond back
 	}
 	return classify("rename", from, b.removeExact(ctx, fromKey, o))
 }
+
+// StepCopied is the step of a rename at which a crash test may stop the
+// program through [TestHookStep] and kill it: the copy is complete and the
+// source not yet deleted, so both names hold the content.
+const StepCopied = "copied"
+
+// TestHookStep is for crash tests only, and nil in normal use: when set
+// (before the first operation), it runs at StepCopied and may block there
+// until the process is killed.
+var TestHookStep func(step string)
 
 // copyMultipart copies version o of fromKey to toKey (named to) in parts,
 // Parallelism at a time, each pinned to o's version and ETag, and completes

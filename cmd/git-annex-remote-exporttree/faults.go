@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/exporttree/git-annex-remote-exporttree/backends/directory"
+	"github.com/exporttree/git-annex-remote-exporttree/backends/s3"
 )
 
 // stallEnv names a fault-injection setting for crash tests: a store stalls
@@ -17,21 +18,20 @@ import (
 const stallEnv = "GIT_ANNEX_REMOTE_EXPORTTREE_TEST_STALL_AFTER"
 
 // stallAtEnv names a fault-injection setting for crash tests, unset in
-// normal use: the directory backend stops for good at that step of an
-// operation (one of the directory.Step* names), after writing
+// normal use: the backend stops for good at that step of an operation (one
+// of the directory.Step* names, or s3.StepCopied), after writing
 // "stalled at step <step>" to stderr, so that a test can SIGKILL it at
 // exactly that point.
 const stallAtEnv = "GIT_ANNEX_REMOTE_EXPORTTREE_TEST_STALL_AT"
 
-// stallAtStep sets the directory backend's step hook when the environment
-// asks for a stall at a step; otherwise the hook stays nil and costs
-// nothing.
+// stallAtStep sets the backends' step hooks when the environment asks for
+// a stall at a step; otherwise the hooks stay nil and cost nothing.
 func stallAtStep(stderr io.Writer) {
 	want := os.Getenv(stallAtEnv)
 	if want == "" {
 		return
 	}
-	directory.TestHookStep = func(step string) {
+	stall := func(step string) {
 		if step != want {
 			return
 		}
@@ -40,6 +40,7 @@ func stallAtStep(stderr io.Writer) {
 			time.Sleep(time.Hour) // until killed
 		}
 	}
+	directory.TestHookStep, s3.TestHookStep = stall, stall
 }
 
 // withFaults wraps a store's source reader with the faults the environment
