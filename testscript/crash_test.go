@@ -310,7 +310,8 @@ ops:
 				// Output ended: a kill by the proxy, which is done once
 				// the trigger is closed, or else a crash.
 				if !pl.byProxy() || !fired(trigger, 10*time.Second) {
-					fatal("the remote exited during request %d (%v) without being killed (trigger %s armed: %v)", i, op, pl.trigger, trigger != nil)
+					fatal("the remote's output ended during request %d (%v), but the test never killed it "+
+						"(trigger %s, armed: %v, not fired): it exited by itself", i, op, pl.trigger, trigger != nil)
 				}
 				inflight = true
 				break ops
