@@ -927,9 +927,7 @@ func TestRemoveWithoutSessionFails(t *testing.T) {
 	if err == nil || errors.Is(err, backends.ErrNotFound) {
 		t.Errorf("Remove = %v, want a failure other than not found", err)
 	}
-	if data, rerr := os.ReadFile(filepath.Join(root, "f")); rerr != nil || string(data) != "precious" {
-		t.Errorf("f holds %q, %v", data, rerr)
-	}
+	wantFile(t, filepath.Join(root, "f"), "precious")
 }
 
 // A file where the destination needs a directory refuses a rename, and
@@ -944,9 +942,7 @@ func TestRenameOntoFileInTheWay(t *testing.T) {
 	if err == nil || errors.Is(err, backends.ErrNotFound) || !strings.Contains(err.Error(), "in the way") {
 		t.Errorf("Rename = %v, want a failure saying a file is in the way", err)
 	}
-	if data, rerr := os.ReadFile(filepath.Join(root, "a")); rerr != nil || string(data) != "aaa" {
-		t.Errorf("a holds %q, %v", data, rerr)
-	}
+	wantFile(t, filepath.Join(root, "a"), "aaa")
 }
 
 // A directory holds no content (Stat finds nothing), so expecting nothing
