@@ -59,11 +59,17 @@ var ErrClosed = errors.New("remotetest: the remote closed its output")
 
 // Session is one conversation with a remote.
 type Session struct {
-	opts  Options
-	in    io.WriteCloser
-	lines chan string
-	wait  func() error // waits for the remote to end
-	kill  func()
+	opts Options
+	in   io.WriteCloser
+	wait func() error // waits for the remote to end
+	kill func()
+
+	// The lines read from the remote and not yet taken by Next, without a
+	// bound: a remote is never blocked writing while the caller sends.
+	qmu    sync.Mutex
+	queue  []string
+	eof    bool          // the remote's output has ended
+	arrive chan struct{} // signalled when a line arrives or eof is set
 
 	mu       sync.Mutex
 	notes    []string
@@ -116,7 +122,7 @@ func newSession(in io.WriteCloser, out io.Reader, opts Options) *Session {
 	if opts.Timeout == 0 {
 		opts.Timeout = 10 * time.Second
 	}
-	s := &Session{opts: opts, in: in, lines: make(chan string, 64),
+	s := &Session{opts: opts, in: in, arrive: make(chan struct{}, 1),
 		settings: map[string]string{}, creds: map[string][2]string{}, state: map[string]string{},
 		urls: map[string][]string{}}
 	maps.Copy(s.creds, opts.Creds)
@@ -132,18 +138,40 @@ func newSession(in io.WriteCloser, out io.Reader, opts Options) *Session {
 // last line without a newline is delivered with an "UNTERMINATED " prefix so
 // that a test sees it.
 func (s *Session) read(out io.Reader) {
-	defer close(s.lines)
 	br := bufio.NewReader(out)
 	for {
 		line, err := br.ReadString('\n')
+		s.qmu.Lock()
+		switch {
+		case err == nil:
+			s.queue = append(s.queue, strings.TrimSuffix(line, "\n"))
+		case line != "":
+			s.queue = append(s.queue, "UNTERMINATED "+line)
+		}
+		s.eof = err != nil
+		s.qmu.Unlock()
+		select {
+		case s.arrive <- struct{}{}:
+		default:
+		}
 		if err != nil {
-			if line != "" {
-				s.lines <- "UNTERMINATED " + line
-			}
 			return
 		}
-		s.lines <- strings.TrimSuffix(line, "\n")
 	}
+}
+
+// take returns the next line read, or ok false if there is none yet, with
+// closed true if there will be none.
+func (s *Session) take() (line string, ok, closed bool) {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	if len(s.queue) == 0 {
+		return "", false, s.eof
+	}
+	line = s.queue[0]
+	s.queue[0] = ""
+	s.queue = s.queue[1:]
+	return line, true, false
 }
 
 func (s *Session) log(dir, line string) {
@@ -167,11 +195,9 @@ func (s *Session) Next() (string, error) {
 	timer := time.NewTimer(s.opts.Timeout)
 	defer timer.Stop()
 	for {
-		select {
-		case line, ok := <-s.lines:
-			if !ok {
-				return "", ErrClosed
-			}
+		line, ok, closed := s.take()
+		switch {
+		case ok:
 			s.log("->", line)
 			answered, err := s.answer(line)
 			if err != nil {
@@ -181,8 +207,14 @@ func (s *Session) Next() (string, error) {
 				return line, nil
 			}
 			timer.Reset(s.opts.Timeout)
-		case <-timer.C:
-			return "", ErrTimeout
+		case closed:
+			return "", ErrClosed
+		default:
+			select {
+			case <-s.arrive:
+			case <-timer.C:
+				return "", ErrTimeout
+			}
 		}
 	}
 }

@@ -240,3 +240,55 @@ func TestSessionAnswersKeyQueries(t *testing.T) {
 		t.Errorf("Wanted() = %q", w)
 	}
 }
+
+// within fails the test if f does not return within d, instead of hanging.
+func within(t *testing.T, d time.Duration, what string, f func() error) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(d):
+		t.Fatalf("%s hung", what)
+		return nil
+	}
+}
+
+// A remote whose replies are not read at once is never blocked writing
+// them: requests sent ahead of reading, as a test may pipeline them, reach
+// it, and it ends at Close; its replies are still there to read.
+func TestSessionRepliesNotReadYet(t *testing.T) {
+	s := remotetest.Serve(func(in io.Reader, out io.Writer) error {
+		lines := bufio.NewScanner(in)
+		for lines.Scan() {
+			if _, err := io.WriteString(out, "REPLY "+lines.Text()+"\n"); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, remotetest.Options{Timeout: 2 * time.Second})
+	const n = 500
+	err := within(t, 5*time.Second, "sending", func() error {
+		for i := range n {
+			if err := s.Send("REQ " + strings.Repeat("x", i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := within(t, 5*time.Second, "Close", s.Close); err != nil {
+		t.Fatalf("Close = %v", err)
+	}
+	for i := range n {
+		if got, err := s.Next(); err != nil || got != "REPLY REQ "+strings.Repeat("x", i) {
+			t.Fatalf("reply %d: %.40q, %v", i, got, err)
+		}
+	}
+	if got, err := s.Next(); !errors.Is(err, remotetest.ErrClosed) {
+		t.Fatalf("after the replies: %q, %v; want ErrClosed", got, err)
+	}
+}
