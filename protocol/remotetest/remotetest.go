@@ -61,8 +61,12 @@ var ErrClosed = errors.New("remotetest: the remote closed its output")
 type Session struct {
 	opts Options
 	in   io.WriteCloser
-	wait func() error // waits for the remote to end
+	wait func() error // waits for the remote to end; called once, by watch
 	kill func()
+
+	watchOnce sync.Once
+	ended     chan struct{} // closed when wait has returned
+	endErr    error         // what wait returned
 
 	// The lines read from the remote and not yet taken by Next, without a
 	// bound: a remote is never blocked writing while the caller sends.
@@ -122,7 +126,7 @@ func newSession(in io.WriteCloser, out io.Reader, opts Options) *Session {
 	if opts.Timeout == 0 {
 		opts.Timeout = 10 * time.Second
 	}
-	s := &Session{opts: opts, in: in, arrive: make(chan struct{}, 1),
+	s := &Session{opts: opts, in: in, arrive: make(chan struct{}, 1), ended: make(chan struct{}),
 		settings: map[string]string{}, creds: map[string][2]string{}, state: map[string]string{},
 		urls: map[string][]string{}}
 	maps.Copy(s.creds, opts.Creds)
@@ -387,26 +391,59 @@ func (s *Session) State() map[string]string {
 	return maps.Clone(s.state)
 }
 
-// Close ends the session as git-annex does, by closing the remote's input,
-// and returns how the remote ended. A remote that does not end within
-// Options.Timeout is killed and ErrTimeout returned.
-func (s *Session) Close() error {
-	s.in.Close()
-	done := make(chan error, 1)
-	go func() { done <- s.wait() }()
+// watch starts waiting for the remote to end, once.
+func (s *Session) watch() {
+	s.watchOnce.Do(func() {
+		go func() {
+			s.endErr = s.wait()
+			close(s.ended)
+		}()
+	})
+}
+
+// ending waits up to Options.Timeout for the remote to end and returns
+// how it ended, or ErrTimeout.
+func (s *Session) ending() error {
+	s.watch()
+	timer := time.NewTimer(s.opts.Timeout)
+	defer timer.Stop()
 	select {
-	case err := <-done:
-		return err
-	case <-time.After(s.opts.Timeout):
-		s.kill()
-		<-done
+	case <-s.ended:
+		return s.endErr
+	case <-timer.C:
 		return ErrTimeout
 	}
 }
 
-// Kill stops the remote at once (SIGKILL for a process) and waits for it.
+// Close ends the session as git-annex does, by closing the remote's input,
+// and returns how the remote ended. A remote that does not end within
+// Options.Timeout is killed and ErrTimeout returned. Close and Kill may be
+// called again; they report the same end.
+func (s *Session) Close() error {
+	s.in.Close()
+	err := s.ending()
+	if errors.Is(err, ErrTimeout) && !s.hasEnded() {
+		s.kill()
+		s.ending()
+		return ErrTimeout
+	}
+	return err
+}
+
+// Kill stops the remote at once (SIGKILL for a process) and waits for it,
+// up to Options.Timeout (a Serve function that ignores its closed pipes
+// cannot be stopped).
 func (s *Session) Kill() error {
 	s.kill()
 	s.in.Close()
-	return s.wait()
+	return s.ending()
+}
+
+func (s *Session) hasEnded() bool {
+	select {
+	case <-s.ended:
+		return true
+	default:
+		return false
+	}
 }

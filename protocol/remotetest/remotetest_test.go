@@ -292,3 +292,32 @@ func TestSessionRepliesNotReadYet(t *testing.T) {
 		t.Fatalf("after the replies: %q, %v; want ErrClosed", got, err)
 	}
 }
+
+// Kill then Close (a deferred Close after a failure, say) neither hangs nor
+// waits for the remote again.
+func TestSessionKillThenClose(t *testing.T) {
+	s := remotetest.Serve(func(in io.Reader, out io.Writer) error {
+		_, err := io.Copy(io.Discard, in)
+		return err
+	}, remotetest.Options{Timeout: time.Second})
+	within(t, 5*time.Second, "Kill", s.Kill)
+	within(t, 5*time.Second, "Close after Kill", s.Close)
+	within(t, 5*time.Second, "Kill after Close", s.Kill)
+}
+
+// A Serve remote that ignores its closed pipes cannot be stopped, but
+// Close and Kill still return, with ErrTimeout.
+func TestSessionStuckServe(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	s := remotetest.Serve(func(in io.Reader, out io.Writer) error {
+		<-release
+		return nil
+	}, remotetest.Options{Timeout: 100 * time.Millisecond})
+	if err := within(t, 5*time.Second, "Close", s.Close); !errors.Is(err, remotetest.ErrTimeout) {
+		t.Fatalf("Close = %v, want ErrTimeout", err)
+	}
+	if err := within(t, 5*time.Second, "Kill", s.Kill); !errors.Is(err, remotetest.ErrTimeout) {
+		t.Fatalf("Kill = %v, want ErrTimeout", err)
+	}
+}
