@@ -50,7 +50,8 @@ type Options struct {
 	Transcript io.Writer
 }
 
-// ErrTimeout reports a remote that did not answer within Options.Timeout.
+// ErrTimeout reports a remote that did not answer, read its input or end
+// within Options.Timeout.
 var ErrTimeout = errors.New("remotetest: no line from the remote in time")
 
 // ErrClosed reports a remote that closed its output (exited) while an
@@ -189,8 +190,26 @@ func (s *Session) log(dir, line string) {
 // Send writes one line to the remote.
 func (s *Session) Send(line string) error {
 	s.log("<-", line)
-	_, err := io.WriteString(s.in, line+"\n")
-	return err
+	return s.write(line)
+}
+
+// write writes line to the remote within Options.Timeout: a remote that
+// stops reading its input fails the test instead of hanging it (a pipe
+// from Serve holds nothing).
+func (s *Session) write(line string) error {
+	done := make(chan error, 1)
+	go func() {
+		_, err := io.WriteString(s.in, line+"\n")
+		done <- err
+	}()
+	timer := time.NewTimer(s.opts.Timeout)
+	defer timer.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-timer.C:
+		return fmt.Errorf("remotetest: the remote did not read %.40q: %w", line, ErrTimeout)
+	}
 }
 
 // Next returns the next line from the remote that is not a query the
@@ -301,8 +320,7 @@ func (s *Session) sendLocked(line string) error {
 	if s.opts.Transcript != nil {
 		fmt.Fprintf(s.opts.Transcript, "<- %s\n", line)
 	}
-	_, err := io.WriteString(s.in, line+"\n")
-	return err
+	return s.write(line)
 }
 
 // Request sends line and returns the remote's reply to it.

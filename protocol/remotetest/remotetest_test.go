@@ -321,3 +321,18 @@ func TestSessionStuckServe(t *testing.T) {
 		t.Fatalf("Kill = %v, want ErrTimeout", err)
 	}
 }
+
+// A remote that stops reading its input fails Send in time.
+func TestSessionSendToStuckRemote(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	s := remotetest.Serve(func(in io.Reader, out io.Writer) error {
+		<-release
+		return nil
+	}, remotetest.Options{Timeout: 100 * time.Millisecond})
+	defer s.Kill()
+	err := within(t, 5*time.Second, "Send", func() error { return s.Send("PREPARE") })
+	if !errors.Is(err, remotetest.ErrTimeout) {
+		t.Fatalf("Send = %v, want ErrTimeout", err)
+	}
+}
