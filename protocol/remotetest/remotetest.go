@@ -19,6 +19,7 @@ import (
 	"io"
 	"maps"
 	"os/exec"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -243,9 +244,20 @@ func (s *Session) Next() (string, error) {
 }
 
 // answer handles the remote's queries and notes; it reports false for a
-// line that is the caller's to read.
+// line that is the caller's to read, which includes a query git-annex
+// cannot parse (a protocol error there).
 func (s *Session) answer(line string) (bool, error) {
 	word, rest, _ := strings.Cut(line, " ")
+	switch word {
+	case "GETUUID", "GETGITDIR", "GETGITREMOTENAME", "GETWANTED":
+		if rest != "" { // they take no parameter
+			return false, nil
+		}
+	case "PROGRESS":
+		if !leadingInteger.MatchString(rest) { // git-annex reads a number
+			return false, nil
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch word {
@@ -315,6 +327,10 @@ func (s *Session) answer(line string) (bool, error) {
 	}
 	return false, nil
 }
+
+// leadingInteger is what git-annex accepts as PROGRESS's byte count: it
+// reads an integer from the start and ignores the rest.
+var leadingInteger = regexp.MustCompile(`^\s*-?[0-9]`)
 
 func (s *Session) sendLocked(line string) error {
 	if s.opts.Transcript != nil {

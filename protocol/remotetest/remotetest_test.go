@@ -336,3 +336,23 @@ func TestSessionSendToStuckRemote(t *testing.T) {
 		t.Fatalf("Send = %v, want ErrTimeout", err)
 	}
 }
+
+// Queries that git-annex cannot parse, a protocol error there, are handed
+// to the caller rather than answered.
+func TestSessionMalformedQueries(t *testing.T) {
+	bad := []string{"GETUUID x", "GETGITDIR .git", "GETWANTED now", "GETGITREMOTENAME x", "PROGRESS", "PROGRESS many"}
+	s := remotetest.Serve(func(in io.Reader, out io.Writer) error {
+		io.WriteString(out, "PROGRESS 12\nPROGRESS 3x\n")
+		for _, l := range bad {
+			io.WriteString(out, l+"\n")
+		}
+		_, err := io.Copy(io.Discard, in)
+		return err
+	}, remotetest.Options{Timeout: 2 * time.Second})
+	defer s.Close()
+	for _, want := range bad {
+		if got, err := s.Next(); err != nil || got != want {
+			t.Fatalf("Next = %q, %v; want %q", got, err, want)
+		}
+	}
+}
