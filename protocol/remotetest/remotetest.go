@@ -75,7 +75,7 @@ type Session struct {
 	qmu    sync.Mutex
 	queue  []string
 	eof    bool          // the remote's output has ended
-	arrive chan struct{} // signalled when a line arrives or eof is set
+	arrive chan struct{} // closed, and replaced, when a line arrives or eof is set
 
 	mu       sync.Mutex
 	notes    []string
@@ -128,7 +128,7 @@ func newSession(in io.WriteCloser, out io.Reader, opts Options) *Session {
 	if opts.Timeout == 0 {
 		opts.Timeout = 10 * time.Second
 	}
-	s := &Session{opts: opts, in: in, arrive: make(chan struct{}, 1), ended: make(chan struct{}),
+	s := &Session{opts: opts, in: in, arrive: make(chan struct{}), ended: make(chan struct{}),
 		settings: map[string]string{}, creds: map[string][2]string{}, state: map[string]string{},
 		urls: map[string][]string{}}
 	maps.Copy(s.creds, opts.Creds)
@@ -155,11 +155,9 @@ func (s *Session) read(out io.Reader) {
 			s.queue = append(s.queue, "UNTERMINATED "+line)
 		}
 		s.eof = err != nil
+		close(s.arrive)
+		s.arrive = make(chan struct{})
 		s.qmu.Unlock()
-		select {
-		case s.arrive <- struct{}{}:
-		default:
-		}
 		if err != nil {
 			return
 		}
@@ -167,17 +165,17 @@ func (s *Session) read(out io.Reader) {
 }
 
 // take returns the next line read, or ok false if there is none yet, with
-// closed true if there will be none.
-func (s *Session) take() (line string, ok, closed bool) {
+// closed true if there will be none and arrive closed when there may be.
+func (s *Session) take() (line string, ok, closed bool, arrive <-chan struct{}) {
 	s.qmu.Lock()
 	defer s.qmu.Unlock()
 	if len(s.queue) == 0 {
-		return "", false, s.eof
+		return "", false, s.eof, s.arrive
 	}
 	line = s.queue[0]
 	s.queue[0] = ""
 	s.queue = s.queue[1:]
-	return line, true, false
+	return line, true, false, nil
 }
 
 func (s *Session) log(dir, line string) {
@@ -219,7 +217,7 @@ func (s *Session) Next() (string, error) {
 	timer := time.NewTimer(s.opts.Timeout)
 	defer timer.Stop()
 	for {
-		line, ok, closed := s.take()
+		line, ok, closed, arrive := s.take()
 		switch {
 		case ok:
 			s.log("->", line)
@@ -235,7 +233,7 @@ func (s *Session) Next() (string, error) {
 			return "", ErrClosed
 		default:
 			select {
-			case <-s.arrive:
+			case <-arrive:
 			case <-timer.C:
 				return "", ErrTimeout
 			}
