@@ -43,8 +43,9 @@ type Options struct {
 	// UUID, GitDir and RemoteName answer GETUUID, GETGITDIR and
 	// GETGITREMOTENAME.
 	UUID, GitDir, RemoteName string
-	// Timeout bounds each wait for a line, and the wait for the remote to
-	// exit at Close. Zero means 10 seconds.
+	// Timeout bounds each wait for a line, each write to the remote, and
+	// the wait for the remote to exit at Close (and again once Close has
+	// killed it) or Kill. Zero means 10 seconds.
 	Timeout time.Duration
 	// Transcript, when set, receives every line both ways, prefixed with
 	// "<- " (to the remote) or "-> " (from it), as in ../shared transcripts.
