@@ -234,6 +234,7 @@ func (b *bench) compare(r *row, runs int, ours, base func() (sample, error)) err
 		for _, side := range sides {
 			syscall.Sync()
 			if _, err := side.f(); err != nil {
+				r.failed = fmt.Sprintf("%s, warm-up: %v", side.name, tail([]byte(err.Error()), 400))
 				return fmt.Errorf("%s, %s (warm-up): %w", r.name, side.name, err)
 			}
 		}
@@ -242,6 +243,7 @@ func (b *bench) compare(r *row, runs int, ours, base func() (sample, error)) err
 		for j := range sides {
 			side := sides[(i+j)%2]
 			if err := b.ctx.Err(); err != nil {
+				r.failed = fmt.Sprintf("stopped before %s, run %d: %v", side.name, i+1, err)
 				return err
 			}
 			syscall.Sync()
