@@ -43,7 +43,8 @@ func (b *bench) protoList(config map[string]string, want int) (sample, error) {
 		}
 	})
 	if err == nil && n != want {
-		err = fmt.Errorf("listed %d names, want %d", n, want)
+		// The program is still running: end it with the error.
+		err = s.fail(fmt.Errorf("listed %d names, want %d", n, want))
 	}
 	if err != nil {
 		return smp, err
