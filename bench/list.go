@@ -208,6 +208,7 @@ func (b *bench) listRows() error {
 		for range b.sc.listBigRuns {
 			s, err := b.protoList(st.config("few"), few)
 			if err != nil {
+				m.failed = fmt.Sprintf("baseline, run %d: %v", len(m.baseRuns)+1, tail([]byte(err.Error()), 400))
 				return err
 			}
 			m.baseRuns = append(m.baseRuns, sample{value: float64(s.rss), rss: s.rss})
