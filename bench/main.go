@@ -104,6 +104,11 @@ func run() int {
 		fmt.Fprintf(os.Stderr, "bench: -only: %v\n", err)
 		return 2
 	}
+	if !matchesAny(filter) {
+		// Else the report would be an empty table, and the run a success.
+		fmt.Fprintf(os.Stderr, "bench: -only %q matches no group of %s\n", *only, strings.Join(groupNames(), ", "))
+		return 2
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -147,6 +152,16 @@ var groups = []struct {
 	{"list", (*bench).listRows},
 	{"check", (*bench).checkRows},
 	{"prepare", (*bench).prepareRows},
+}
+
+// matchesAny says whether filter selects at least one group.
+func matchesAny(filter *regexp.Regexp) bool {
+	for _, g := range groups {
+		if filter.MatchString(g.name) {
+			return true
+		}
+	}
+	return false
 }
 
 func groupNames() []string {

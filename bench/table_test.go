@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -38,5 +39,13 @@ func TestCompareStoppedRowIsFailed(t *testing.T) {
 	}
 	if got := r.met(); !strings.Contains(got, "failed") {
 		t.Errorf("interrupted after %d of 6 runs: met() = %q, want failed", len(r.oursRuns)+len(r.baseRuns), got)
+	}
+}
+
+func TestOnlyMatchesAny(t *testing.T) {
+	for only, want := range map[string]bool{"": true, "export|jobs": true, "^list$": true, "exprot": false, "^lists$": false} {
+		if got := matchesAny(regexp.MustCompile(only)); got != want {
+			t.Errorf("matchesAny(%q) = %v, want %v", only, got, want)
+		}
 	}
 }
