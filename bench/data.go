@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // writeRandom writes size pseudo-random bytes to path: incompressible, and
@@ -105,6 +106,10 @@ func (b *bench) git(dir string, extra []string, args ...string) ([]byte, error) 
 // includes every process it waited for, git-annex and the remotes with it.
 func (b *bench) gitState(dir string, extra []string, args ...string) ([]byte, *os.ProcessState, error) {
 	cmd := exec.CommandContext(b.ctx, "git", args...)
+	// git runs git-annex as its child and passes a SIGTERM on to it;
+	// killing git would leave git-annex running, holding the output
+	// this waits for.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.Dir = dir
 	cmd.Env = append(b.env(), extra...)
 	out, err := cmd.CombinedOutput()
