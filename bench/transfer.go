@@ -172,7 +172,15 @@ func (b *bench) transferRows() error {
 	err = b.compare(r, b.sc.runs, func() (sample, error) {
 		name := b.next("ours-") + ".bin"
 		defer c.RemoveObject(b.ctx, bucket, name, minio.RemoveObjectOptions{})
-		return b.protoStore(b.s3Config(bucket, "", true), name, key, big)
+		s, err := b.protoStore(b.s3Config(bucket, "", true), name, key, big)
+		if err == nil {
+			// As on the directory: a success must have stored the bytes.
+			var info minio.ObjectInfo
+			if info, err = c.StatObject(b.ctx, bucket, name, minio.StatObjectOptions{}); err == nil && info.Size != size {
+				err = fmt.Errorf("%s has %d bytes, want %d", name, info.Size, size)
+			}
+		}
+		return s, err
 	}, func() (sample, error) {
 		name := b.next("bare-") + ".bin"
 		defer c.RemoveObject(b.ctx, bucket, name, minio.RemoveObjectOptions{})
