@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -125,6 +126,20 @@ func (r *row) met() string {
 	return "—"
 }
 
+// ratioText shows the ratio with two decimals, or as many more as it takes
+// for the figure to fall on the same side of the target as the ratio: a
+// ratio of 1.105 against ≤ 1.1× reads 1.105×, not 1.10× beside "missed".
+func (r *row) ratioText() string {
+	v := r.ratio()
+	for prec := 2; ; prec++ {
+		s := fmt.Sprintf("%.*f", prec, v)
+		shown, err := strconv.ParseFloat(s, 64)
+		if r.maxRatio <= 0 || prec == 6 || err != nil || (shown <= r.maxRatio) == (v <= r.maxRatio) {
+			return s + "×"
+		}
+	}
+}
+
 // format shows a median in the row's unit: per operation when the row has
 // operations, with throughput when it moves content.
 func (r *row) format(v float64) string {
@@ -192,7 +207,7 @@ func writeTable(w io.Writer, rows []*row) {
 	fmt.Fprintln(w, "| # | measurement | ours | baseline | ours (median) | baseline (median) | ours / baseline | target | ours: peak RSS | result |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|")
 	for i, r := range rows {
-		ratio := fmt.Sprintf("%.2f×", r.ratio())
+		ratio := r.ratioText()
 		if d := r.diffPerOp(); r.perOp > 0 && r.unit == seconds {
 			sign := "+"
 			if d < 0 {

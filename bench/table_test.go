@@ -49,3 +49,25 @@ func TestOnlyMatchesAny(t *testing.T) {
 		}
 	}
 }
+
+// The table's ratio must not read as within the target when the verdict
+// beside it says missed, nor the other way round.
+func TestRatioTextAgreesWithVerdict(t *testing.T) {
+	for _, c := range []struct {
+		ours, base, max float64
+		want            string
+	}{
+		{1.104, 1, 1.1, "1.104×"},       // missed, not "1.10×"
+		{1.1, 1, 1.1, "1.10×"},          // met at the boundary
+		{1.0004, 1, 1.0, "1.0004×"},     // missed ≤ 1.0×
+		{1.1111, 1, 1 / 0.9, "1.11×"},   // met ≥ 0.9× throughput
+		{1.1112, 1, 1 / 0.9, "1.1112×"}, // missed
+		{0.5, 1, 0, "0.50×"},
+	} {
+		r := &row{maxRatio: c.max, oursRuns: []sample{{value: c.ours}}, baseRuns: []sample{{value: c.base}}}
+		got := r.ratioText()
+		if got != c.want {
+			t.Errorf("%v / %v against ≤ %v: %q (%s), want %q", c.ours, c.base, c.max, got, r.met(), c.want)
+		}
+	}
+}
