@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // writeRandom writes size pseudo-random bytes to path: incompressible, and
@@ -110,6 +111,8 @@ func (b *bench) gitState(dir string, extra []string, args ...string) ([]byte, *o
 	// killing git would leave git-annex running, holding the output
 	// this waits for.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	// Should git not end on SIGTERM, it is killed after this.
+	cmd.WaitDelay = 10 * time.Second
 	cmd.Dir = dir
 	cmd.Env = append(b.env(), extra...)
 	out, err := cmd.CombinedOutput()
