@@ -137,7 +137,7 @@ func (b *bench) env() []string {
 		name, _, _ := strings.Cut(kv, "=")
 		switch {
 		case strings.HasPrefix(name, "GIT_"), strings.HasPrefix(name, "AWS_"), strings.HasPrefix(name, "EXPORTTREE_BENCH_"),
-			name == "HOME", name == "PATH", name == "XDG_CONFIG_HOME":
+			name == "HOME", name == "PATH", name == "XDG_CONFIG_HOME", !measuredAsIs(name):
 			continue
 		}
 		env = append(env, kv)
@@ -150,6 +150,18 @@ func (b *bench) env() []string {
 		envReal+"="+b.prog,
 		envRSSLog+"="+b.rssLog(),
 	)
+}
+
+// measuredAsIs reports whether the user's environment variable name may
+// reach what is measured: the program's own settings and the Go runtime's
+// (GOGC, GOMEMLIMIT, ...) would change what the benchmark measures, which
+// is the program as installed, with its defaults.
+func measuredAsIs(name string) bool {
+	switch name {
+	case "GOGC", "GOMEMLIMIT", "GODEBUG", "GOMAXPROCS":
+		return false
+	}
+	return !strings.HasPrefix(name, "GIT_ANNEX_REMOTE_EXPORTTREE_")
 }
 
 func (b *bench) rssLog() string { return filepath.Join(b.work, "rss.log") }

@@ -161,7 +161,7 @@ func (b *bench) listRows() error {
 	// The few names on MinIO are the first of the many: a key prefix
 	// selects them (treeName puts 100 names in each of d000, d001, ...).
 	zeros := 0
-	for d := few / 100; d < 1000; d *= 10 {
+	for d := few / 100; d > 0 && d < 1000; d *= 10 { // few < 100 is refused below
 		zeros++
 	}
 	fewPrefix := "many/d" + strings.Repeat("0", zeros)

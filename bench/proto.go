@@ -31,7 +31,7 @@ type session struct {
 func (b *bench) start(config map[string]string) (*session, error) {
 	cmd := exec.CommandContext(b.ctx, b.prog)
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") {
+		if name, _, _ := strings.Cut(kv, "="); !strings.HasPrefix(name, "AWS_") && measuredAsIs(name) {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
