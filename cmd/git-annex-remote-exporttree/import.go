@@ -62,11 +62,27 @@ func (r *remote) RetrieveImport(ctx context.Context, a *protocol.Annex, name, fi
 	if err != nil {
 		return err
 	}
-	pin, err := importPin(ctx, b, name, filepath.Base(file))
+	return retrieveImport(ctx, a, b, name, file)
+}
+
+// retrieveImport is RetrieveImport on b. A destination named after a
+// checksum key (after IMPORTKEY, git-annex 10.20261026 retrieves into a file
+// named after the key it was answered, and does not verify what arrives) is
+// checked against that key's digest while it is written, when the hash is
+// one this program can compute: content that changed between IMPORTKEY and
+// RETRIEVEIMPORT fails instead of landing in the annex under a key it does
+// not have.
+func retrieveImport(ctx context.Context, a *protocol.Annex, b backends.Backend, name, file string) error {
+	base := filepath.Base(file)
+	pin, err := importPin(ctx, b, name, base)
 	if err != nil {
 		return err
 	}
-	return retrieveFilePinned(ctx, a, b, name, pin, file)
+	var check *keyCheck
+	if pin == "" {
+		check = newKeyCheck(unescapeKey(base))
+	}
+	return retrieveFileChecked(ctx, a, b, name, pin, file, check)
 }
 
 // importPin finds the content identifier a retrieval into dest must match:

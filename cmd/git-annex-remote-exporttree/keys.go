@@ -2,9 +2,16 @@ package main
 
 import (
 	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/hex"
+	"fmt"
+	"hash"
 	"strconv"
 	"strings"
+
+	"github.com/exporttree/git-annex-remote-exporttree/backends"
 )
 
 // keyArea is the reserved top-level directory that holds key/value content
@@ -77,3 +84,72 @@ func keyName(key string) string {
 var keyEscaper = strings.NewReplacer("&", "&a", "%", "&s", ":", "&c", "/", "%")
 
 func escapeKey(key string) string { return keyEscaper.Replace(key) }
+
+var keyUnescaper = strings.NewReplacer("%", "/", "&a", "&", "&s", "%", "&c", ":")
+
+// unescapeKey undoes escapeKey: the key a file named after it stands for.
+func unescapeKey(base string) string { return keyUnescaper.Replace(base) }
+
+// keyCheck hashes what is written to it, to compare with a key's digest
+// and size.
+type keyCheck struct {
+	key    string
+	h      hash.Hash
+	digest string
+	size   int64 // -1: the key has none
+	n      int64
+}
+
+// newKeyCheck returns a check of content against key, or nil when key is
+// not a checksum key of a hash this program can compute.
+func newKeyCheck(key string) *keyCheck {
+	hashName, digest, ok := keyDigest(key)
+	if !ok {
+		return nil
+	}
+	fields, _, _ := strings.Cut(key, "--")
+	for _, f := range strings.Split(fields, "-")[1:] {
+		if strings.HasPrefix(f, "S") || strings.HasPrefix(f, "C") {
+			return nil // a chunk: the digest is the whole file's
+		}
+	}
+	var h hash.Hash
+	switch hashName {
+	case "SHA256":
+		h = sha256.New()
+	case "SHA224":
+		h = sha256.New224()
+	case "SHA512":
+		h = sha512.New()
+	case "SHA384":
+		h = sha512.New384()
+	case "SHA1":
+		h = sha1.New()
+	case "MD5":
+		h = md5.New()
+	default:
+		return nil
+	}
+	if len(digest) != 2*h.Size() {
+		return nil
+	}
+	size, ok := keySize(key)
+	if !ok {
+		size = -1
+	}
+	return &keyCheck{key: key, h: h, digest: strings.ToLower(digest), size: size}
+}
+
+func (c *keyCheck) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return c.h.Write(p)
+}
+
+// verify fails unless what was written is the key's content.
+func (c *keyCheck) verify(name string) error {
+	if (c.size >= 0 && c.n != c.size) || hex.EncodeToString(c.h.Sum(nil)) != c.digest {
+		return &backends.Error{Op: "import", Name: name, Class: backends.ErrConflict,
+			Err: fmt.Errorf("does not hold the content of %s: changed since it was listed; run the import again", c.key)}
+	}
+	return nil
+}

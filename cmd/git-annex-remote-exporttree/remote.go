@@ -175,7 +175,13 @@ func retrieveFile(ctx context.Context, a *protocol.Annex, b backends.Backend, na
 
 // retrieveFilePinned is retrieveFile of exactly the content with CID pin
 // (any content when pin is empty).
-func retrieveFilePinned(ctx context.Context, a *protocol.Annex, b backends.Backend, name string, pin backends.CID, file string) (err error) {
+func retrieveFilePinned(ctx context.Context, a *protocol.Annex, b backends.Backend, name string, pin backends.CID, file string) error {
+	return retrieveFileChecked(ctx, a, b, name, pin, file, nil)
+}
+
+// retrieveFileChecked is retrieveFilePinned that, with a check, also fails
+// unless what was written has the check's size and digest.
+func retrieveFileChecked(ctx context.Context, a *protocol.Annex, b backends.Backend, name string, pin backends.CID, file string, check *keyCheck) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(file), ".git-annex-remote-exporttree-*")
 	if err != nil {
 		return err
@@ -186,8 +192,17 @@ func retrieveFilePinned(ctx context.Context, a *protocol.Annex, b backends.Backe
 			os.Remove(tmp.Name())
 		}
 	}()
-	if _, err = b.Retrieve(ctx, name, pin, a.ProgressWriter(tmp)); err != nil {
+	var w io.Writer = tmp
+	if check != nil {
+		w = io.MultiWriter(tmp, check)
+	}
+	if _, err = b.Retrieve(ctx, name, pin, a.ProgressWriter(w)); err != nil {
 		return err
+	}
+	if check != nil {
+		if err = check.verify(name); err != nil {
+			return err
+		}
 	}
 	if err = tmp.Close(); err != nil {
 		return err

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/exporttree/git-annex-remote-exporttree/backends"
+	"github.com/exporttree/git-annex-remote-exporttree/backends/memory"
+	"github.com/exporttree/git-annex-remote-exporttree/protocol"
+)
+
+// After IMPORTKEY, git-annex 10.20261026 retrieves into a file named after
+// the key it was answered and does not verify what arrives: content
+// replaced between IMPORTKEY and RETRIEVEIMPORT (same size) must fail the
+// retrieval, not land in the annex under a key it does not have.
+func TestRetrieveImportAfterImportKeyChecksKey(t *testing.T) {
+	ctx := t.Context()
+	const content = "original\n"
+	b := memory.New()
+	cid, err := b.Store(ctx, "victim", strings.NewReader(content), backends.StoreOptions{Size: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := importKey(ctx, &protocol.Annex{}, b, "victim", 9, string(cid), md5Accepted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(content))
+	if want := "SHA256-s9--" + hex.EncodeToString(sum[:]); key != want {
+		t.Fatalf("key %q, want %q", key, want)
+	}
+	dir := t.TempDir()
+
+	// Unchanged: retrieved.
+	dest := filepath.Join(dir, escapeKey(key))
+	if err := retrieveImport(ctx, &protocol.Annex{}, b, "victim", dest); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(dest); string(got) != content {
+		t.Fatalf("retrieved %q", got)
+	}
+	os.Remove(dest)
+
+	// Replaced with other content of the same size: refused.
+	if _, err := b.Store(ctx, "victim", strings.NewReader("ORIGINAL\n"), backends.StoreOptions{Size: 9}); err != nil {
+		t.Fatal(err)
+	}
+	err = retrieveImport(ctx, &protocol.Annex{}, b, "victim", dest)
+	if !errors.Is(err, backends.ErrConflict) {
+		t.Fatalf("retrieving changed content into %s: %v, want a conflict", filepath.Base(dest), err)
+	}
+	if _, serr := os.Stat(dest); serr == nil {
+		t.Error("the destination was written")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 0 {
+		t.Errorf("left in the destination's directory: %v", entries)
+	}
+
+	// An E key (extension kept) and a key of a hash this program cannot
+	// compute: the first is checked, the second left to git-annex.
+	ekey := "SHA256E-s9--" + hex.EncodeToString(sum[:]) + ".txt"
+	if err := retrieveImport(ctx, &protocol.Annex{}, b, "victim", filepath.Join(dir, escapeKey(ekey))); !errors.Is(err, backends.ErrConflict) {
+		t.Errorf("%s: %v, want a conflict", ekey, err)
+	}
+	if err := retrieveImport(ctx, &protocol.Annex{}, b, "victim", filepath.Join(dir, "BLAKE2B256-s9--abcd")); err != nil {
+		t.Errorf("BLAKE2B256 key: %v", err)
+	}
+}
+
+func TestUnescapeKey(t *testing.T) {
+	for _, key := range []string{"SHA256E-s9--abc.txt", "WORM-s1-m2--a&b%c:d/e", "URL--http&c%%x"} {
+		if got := unescapeKey(escapeKey(key)); got != key {
+			t.Errorf("unescapeKey(escapeKey(%q)) = %q", key, got)
+		}
+	}
+}
