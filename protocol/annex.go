@@ -143,7 +143,9 @@ func (a *Annex) note(word, text string) {
 	if a.j == nil {
 		return
 	}
-	if a.done.Load() {
+	if a.done.Load() || a.j.listing.Load() {
+		// During a listing, a note would make git-annex drop the
+		// entries before it (see job.listing).
 		a.j.s.logf("%s", text)
 		return
 	}
@@ -245,6 +247,9 @@ func (a *Annex) usable(m message) error {
 	}
 	if a.done.Load() {
 		return fmt.Errorf("%s: Annex used after its handler returned", m.word)
+	}
+	if a.j.listing.Load() {
+		return fmt.Errorf("%s: not sent in the middle of a listing: git-annex would drop the entries before it", m.word)
 	}
 	for i, p := range m.params {
 		if strings.Contains(p, "\n") {

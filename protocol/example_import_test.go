@@ -31,7 +31,9 @@ func (l listRemote) ListImportableContents(ctx context.Context, a *protocol.Anne
 		var refused *protocol.ProtocolError
 		switch {
 		case errors.As(err, &refused):
-			// git-annex would mishandle this name: leave it out.
+			// git-annex would mishandle this name: leave it out. In
+			// the middle of a listing the note goes to stderr, not to
+			// git-annex, which would drop the entries before it.
 			a.Debug(err.Error())
 		case err != nil:
 			return err // the whole listing fails
@@ -49,7 +51,7 @@ func (l listRemote) CheckPresentImport(ctx context.Context, a *protocol.Annex, n
 }
 
 // A listing leaves out the names that emit refuses; IMPORT is never
-// answered.
+// answered. Notes made once an entry is listed go to stderr.
 func ExampleImporter() {
 	r := listRemote{files: []fileInfo{
 		{"a.txt", 6, "s6-m1"},
@@ -66,7 +68,6 @@ func ExampleImporter() {
 	// IMPORTSUPPORTED-SUCCESS
 	// IMPORTABLECONTENT 6 a.txt
 	// IMPORTABLECONTENTIDENTIFIER s6-m1
-	// DEBUG protocol error: IMPORTABLECONTENT: import name "../outside.txt" has a ".." component
 	// IMPORTABLECONTENT 8 dir/two words.md
 	// IMPORTABLECONTENTIDENTIFIER s8-m2
 	// LISTIMPORTABLECONTENTS-SUCCESS

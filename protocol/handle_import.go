@@ -110,7 +110,7 @@ func (j *job) listImportable(ctx context.Context, a *Annex, im Importer, m messa
 			return fmt.Errorf("%s: emit called after ListImportableContents returned", m.word)
 		}
 		if err := checkEntry(size, name, cid); err != nil {
-			flush() // what went before it first, where the note of it belongs
+			flush()
 			return err
 		}
 		if broken != nil {
@@ -121,6 +121,7 @@ func (j *job) listImportable(ctx context.Context, a *Annex, im Importer, m messa
 			return broken
 		}
 		accepted++
+		j.listing.Store(true)
 		pending = append(pending, importableContent(size, name), importableContentIdentifier(cid))
 		switch {
 		case len(pending) >= 2*listBatch:
@@ -136,6 +137,7 @@ func (j *job) listImportable(ctx context.Context, a *Annex, im Importer, m messa
 		}
 		return broken
 	}
+	defer j.listing.Store(false)
 	err := j.call(m, func() error { return im.ListImportableContents(ctx, a, emit) })
 	mu.Lock()
 	flush()

@@ -486,3 +486,53 @@ func TestAsyncImportInterleaved(t *testing.T) {
 		t.Errorf("calls = %q, want %q", calls, want)
 	}
 }
+
+// git-annex 10.20261026 restarts its listing after any other message from
+// the remote (DEBUG, INFO, a query): the entries before it are dropped and a
+// SUCCESS then deletes them from the imported branch. So once an entry is
+// on its way, notes go to stderr and queries fail, under ASYNC and without.
+func TestListingNotesNotInterleaved(t *testing.T) {
+	for _, async := range []bool{false, true} {
+		t.Run(fmt.Sprintf("async=%v", async), func(t *testing.T) {
+			r, f := newWithImport()
+			var queryErr error
+			f.list = func(ctx context.Context, a *protocol.Annex, emit func(int64, string, string) error) error {
+				a.Debug("before any entry")
+				if err := emit(6, "hello.txt", "s6-a"); err != nil {
+					return err
+				}
+				if err := emit(3, ".git/evil", "c"); err == nil {
+					t.Error("emit of .git/evil accepted")
+				}
+				a.Debug("left out .git/evil")
+				a.Info("1 file left out")
+				_, queryErr = a.GetConfig(ctx, "directory")
+				return emit(6, "world.txt", "s6-b")
+			}
+			p := startPeer(t, r, protocol.Options{DisableAsync: !async})
+			pre := ""
+			if async {
+				p.handshake(offer2026, "INFO GETGITREMOTENAME IMPORTKEY ASYNC")
+				pre = "J 1 "
+			} else {
+				p.handshake(offer2026, "INFO GETGITREMOTENAME IMPORTKEY")
+			}
+			p.send(pre + "LISTIMPORTABLECONTENTS")
+			p.expect(pre+"DEBUG before any entry",
+				pre+"IMPORTABLECONTENT 6 hello.txt", pre+"IMPORTABLECONTENTIDENTIFIER s6-a",
+				pre+"IMPORTABLECONTENT 6 world.txt", pre+"IMPORTABLECONTENTIDENTIFIER s6-b",
+				pre+"LISTIMPORTABLECONTENTS-SUCCESS")
+			if err := p.end(); err != nil {
+				t.Fatal(err)
+			}
+			if queryErr == nil {
+				t.Error("a query during the listing, after an entry, did not fail")
+			}
+			for _, note := range []string{"left out .git/evil", "1 file left out"} {
+				if !strings.Contains(p.stderr.String(), note) {
+					t.Errorf("stderr %q lacks the note %q", p.stderr.String(), note)
+				}
+			}
+		})
+	}
+}

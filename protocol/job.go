@@ -73,6 +73,12 @@ type job struct {
 	owed []due
 
 	pre prefix // owned by the job's goroutine
+
+	// listing is set once a listing has taken an entry, until it is
+	// answered: git-annex 10.20261026 restarts its listing at any other
+	// message (DEBUG, INFO, a query) and drops the entries before it, so
+	// notes then go to stderr and queries fail.
+	listing atomic.Bool
 }
 
 // due is what a query given up on still has coming from git-annex.

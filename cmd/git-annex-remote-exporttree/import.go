@@ -32,7 +32,7 @@ func (r *remote) ListImportableContents(ctx context.Context, a *protocol.Annex, 
 	if err != nil {
 		return err
 	}
-	skipped := 0
+	var skipped []string
 	// Labels are for IMPORTKEY, which Stats its one file.
 	err = backends.ListUnlabeled(ctx, b, "", func(info backends.Info) error {
 		err := emit(info.Size, info.Name, string(info.CID))
@@ -40,14 +40,20 @@ func (r *remote) ListImportableContents(ctx context.Context, a *protocol.Annex, 
 		if errors.As(err, &refused) {
 			// A name git-annex would abort the import on, or break merges
 			// with (.., .git, a newline): leave it out, say so.
-			skipped++
-			a.Debug(fmt.Sprintf("not importable, left out: %q: %v", info.Name, err))
+			skipped = append(skipped, fmt.Sprintf("%q", info.Name))
 			return nil
 		}
 		return err
 	})
-	if skipped > 0 {
-		a.Info(fmt.Sprintf("%d file(s) with names git-annex cannot import were left out (see --debug)", skipped))
+	if n := len(skipped); n > 0 {
+		// Once entries are listed, the protocol layer writes notes to
+		// stderr: git-annex would drop the entries before one.
+		const shown = 3
+		names := strings.Join(skipped[:min(n, shown)], ", ")
+		if n > shown {
+			names += ", …"
+		}
+		a.Info(fmt.Sprintf("%d file(s) with names git-annex cannot import were left out: %s", n, names))
 	}
 	return err
 }
