@@ -149,7 +149,7 @@ func (c *keyCheck) Write(p []byte) (int, error) {
 func (c *keyCheck) verify(name string) error {
 	if (c.size >= 0 && c.n != c.size) || hex.EncodeToString(c.h.Sum(nil)) != c.digest {
 		return &backends.Error{Op: "import", Name: name, Class: backends.ErrConflict,
-			Err: fmt.Errorf("does not hold the content of %s: changed since it was listed; run the import again", c.key)}
+			Err: fmt.Errorf("holds other content than %s: it changed since it was listed or imported", c.key)}
 	}
 	return nil
 }
