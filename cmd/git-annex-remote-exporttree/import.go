@@ -68,6 +68,12 @@ func (r *remote) RetrieveImport(ctx context.Context, a *protocol.Annex, name, fi
 	if err != nil {
 		return err
 	}
+	base := filepath.Base(file)
+	if pin, ok := r.uncheckable.LoadAndDelete(name + "\x00" + unescapeKey(base)); ok {
+		// A key answered to IMPORTKEY whose digest this program cannot
+		// compute: pinned to the identifier it was answered for.
+		return retrieveFilePinned(ctx, a, b, name, pin.(backends.CID), file)
+	}
 	return retrieveImport(ctx, a, b, name, file)
 }
 
@@ -144,7 +150,13 @@ func (r *remote) ImportKey(ctx context.Context, a *protocol.Annex, name string, 
 	if err != nil {
 		return "", err
 	}
-	return importKey(ctx, a, b, name, size, cid, insecureKeysAllowed)
+	key, err := importKey(ctx, a, b, name, size, cid, insecureKeysAllowed)
+	if err == nil && newKeyCheck(key) == nil {
+		// RETRIEVEIMPORT into a file named after key cannot check the
+		// key's digest: remember what it must be pinned to.
+		r.uncheckable.Store(name+"\x00"+key, backends.CID(cid))
+	}
+	return key, err
 }
 
 // importKey answers, for the content listed under name with size and cid,

@@ -22,6 +22,11 @@ type remote struct {
 	mu      sync.Mutex
 	cfg     config
 	backend backends.Backend
+
+	// uncheckable maps name NUL key, for each key answered to IMPORTKEY
+	// whose digest this program cannot compute, to the content
+	// identifier it was answered for (see RetrieveImport).
+	uncheckable sync.Map
 }
 
 var (
