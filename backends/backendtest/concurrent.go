@@ -54,20 +54,19 @@ func testConcurrentStores(t *testing.T, f *fixture) {
 func testConcurrentStoresSameName(t *testing.T, f *fixture) {
 	const n = 8
 	const name = "s/same"
-	errs := make(chan error, n)
+	results := make([]storeResult, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
 			data := content(name, 1000*i+1)
-			_, err := f.b.Store(f.ctx, name, bytes.NewReader(data), backends.StoreOptions{Size: int64(len(data))})
-			errs <- err
+			cid, err := f.b.Store(f.ctx, name, bytes.NewReader(data), backends.StoreOptions{Size: int64(len(data))})
+			results[i] = storeResult{cid, err}
 		})
 	}
 	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Error(err)
+	for _, res := range results {
+		if res.err != nil {
+			t.Fatal(res.err)
 		}
 	}
 	got, err := f.h.Read(f.ctx, name)
@@ -77,8 +76,55 @@ func testConcurrentStoresSameName(t *testing.T, f *fixture) {
 	if len(got) == 0 || !bytes.Equal(got, content(name, len(got))) {
 		t.Fatalf("after racing stores, %q holds %s, which none of them stored", name, describe(got))
 	}
-	f.wantContent(name, got)
+	cid := f.wantContent(name, got)
+	// Each store returned the CID of what it stored: the winner's is the
+	// content's, and no other store's names it.
+	for i, res := range results {
+		if won := 1000*i+1 == len(got); won != (res.cid == cid) {
+			t.Errorf("racing Store %d of %d bytes returned CID %q; the content, %d bytes, has %q", i, 1000*i+1, res.cid, len(got), cid)
+		}
+	}
 	f.wantEntries(name)
+}
+
+// testConcurrentConditionalStores races stores that all expect what was
+// under the name before any of them: exactly one wins, whole, with the CID
+// of what it stored, and every other fails with ErrConflict.
+func testConcurrentConditionalStores(t *testing.T, f *fixture) {
+	const n = 8
+	cid := f.store("m/x", content("m/x", 10))
+	for _, tc := range []struct {
+		name string
+		cond backends.Condition
+	}{{"n/x", backends.NothingThere}, {"m/x", backends.Matches(cid)}} {
+		results := make([]storeResult, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				cid, err := f.storeIf(tc.name, content(tc.name, 1000*i+1), tc.cond)
+				results[i] = storeResult{cid, err}
+			})
+		}
+		wg.Wait()
+		winner := -1
+		for i, res := range results {
+			switch {
+			case res.err == nil && winner >= 0:
+				t.Errorf("racing stores to %q, %s: both %d and %d succeeded", tc.name, tc.cond, winner, i)
+			case res.err == nil:
+				winner = i
+			default:
+				wantClass(t, res.err, backends.ErrConflict, tc.name)
+			}
+		}
+		if winner < 0 {
+			t.Fatalf("racing stores to %q, %s: none succeeded", tc.name, tc.cond)
+		}
+		if got := f.wantContent(tc.name, content(tc.name, 1000*winner+1)); got != results[winner].cid {
+			t.Errorf("the store that won %q returned CID %q, the content has %q", tc.name, results[winner].cid, got)
+		}
+	}
+	f.wantEntries("m/x", "n/x")
 }
 
 // testConcurrentStoreAndRemove stores into a directory while the removal of

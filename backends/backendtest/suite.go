@@ -69,5 +69,6 @@ func RunConformanceTests(t *testing.T, newHarness HarnessMaker) {
 	// Concurrency.
 	t.Run("ConcurrentStores", func(t *testing.T) { testConcurrentStores(t, newFixture(t, newHarness)) })
 	t.Run("ConcurrentStoresSameName", func(t *testing.T) { testConcurrentStoresSameName(t, newFixture(t, newHarness)) })
+	t.Run("ConcurrentConditionalStores", func(t *testing.T) { testConcurrentConditionalStores(t, newFixture(t, newHarness)) })
 	t.Run("ConcurrentStoreAndRemove", func(t *testing.T) { testConcurrentStoreAndRemove(t, newFixture(t, newHarness)) })
 }
