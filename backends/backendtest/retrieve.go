@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"io/fs"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/exporttree/git-annex-remote-exporttree/backends"
 )
@@ -136,5 +138,58 @@ func testLabels(t *testing.T, f *fixture) {
 	wantLabel("h", label1)
 	if _, err := f.h.Read(f.ctx, "g"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("after Rename, reading the source out of band: got %v, want not exist", err)
+	}
+}
+
+// changingWriter collects what a Retrieve writes and, when the first bytes
+// arrive, has change run, which modifies the content behind the backend's
+// back.
+type changingWriter struct {
+	buf    bytes.Buffer
+	change func()
+	once   sync.Once
+}
+
+func (w *changingWriter) Write(p []byte) (int, error) {
+	w.once.Do(w.change)
+	return w.buf.Write(p)
+}
+
+// testRetrieveDuringChange modifies the content in the middle of a
+// Retrieve: it must fail with ErrConflict, or write either the old content
+// whole and return its CID, or the new one whole and return its CID; never
+// a mix.
+func testRetrieveDuringChange(t *testing.T, f *fixture) {
+	old, other := content("old", 1<<20+1), content("other", 1<<20+1)
+	oldCID := f.store("d/f", old)
+	// Storage may hold the write back until the read is done: wait for it
+	// only a while, so the read can end first.
+	written := make(chan error, 1)
+	w := &changingWriter{change: func() {
+		go func() { written <- f.h.Write(f.ctx, "d/f", other) }()
+		select {
+		case err := <-written:
+			written <- err
+		case <-time.After(2 * time.Second):
+		}
+	}}
+	cid, err := f.b.Retrieve(f.ctx, "d/f", "", w)
+	if werr := <-written; werr != nil {
+		t.Fatalf("writing %q out of band: %v", "d/f", werr)
+	}
+	newCID := f.wantContent("d/f", other)
+	switch {
+	case err != nil:
+		wantClass(t, err, backends.ErrConflict, "d/f")
+	case bytes.Equal(w.buf.Bytes(), old):
+		if cid != oldCID {
+			t.Errorf("Retrieve wrote the old content, whose CID is %q, and returned %q", oldCID, cid)
+		}
+	case bytes.Equal(w.buf.Bytes(), other):
+		if cid != newCID {
+			t.Errorf("Retrieve wrote the new content, whose CID is %q, and returned %q", newCID, cid)
+		}
+	default:
+		t.Errorf("Retrieve during a modification wrote %s, neither the old content nor the new, and returned CID %q without error", describe(w.buf.Bytes()), cid)
 	}
 }
