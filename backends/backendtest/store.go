@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"testing"
 	"testing/iotest"
@@ -189,4 +190,36 @@ func testStoreVisibilityOverExisting(t *testing.T, f *fixture) {
 	}
 	f.wantContent("d/slow", data)
 	f.wantEntries("d/slow")
+}
+
+// testStoreProgress checks that a store reports its progress: at least
+// once, never backwards, within the content, and the whole at the end.
+func testStoreProgress(t *testing.T, f *fixture) {
+	data := content("progress", 1<<20+1)
+	for _, size := range []int64{int64(len(data)), -1} {
+		name := fmt.Sprintf("d/size%d", size)
+		var mu sync.Mutex
+		var calls []int64
+		progress := func(n int64) {
+			mu.Lock()
+			defer mu.Unlock()
+			calls = append(calls, n)
+		}
+		r := struct{ io.Reader }{bytes.NewReader(data)}
+		cid, err := f.b.Store(f.ctx, name, r, backends.StoreOptions{Size: size, Progress: progress})
+		if err != nil {
+			t.Fatalf("Store(%q): %v", name, err)
+		}
+		if got := f.wantContent(name, data); got != cid {
+			t.Errorf("Store(%q) returned CID %q, the content has %q", name, cid, got)
+		}
+		mu.Lock()
+		if len(calls) == 0 {
+			t.Errorf("Store(%q) of %d bytes never called Progress", name, len(data))
+		} else if last := calls[len(calls)-1]; last != int64(len(data)) ||
+			!slices.IsSorted(calls) || calls[0] < 0 {
+			t.Errorf("Store(%q) of %d bytes reported progress %v: want growing counts ending at the size", name, len(data), calls)
+		}
+		mu.Unlock()
+	}
 }

@@ -78,6 +78,9 @@ func (b *Backend) Store(ctx context.Context, name string, r io.Reader, opts back
 	if opts.Size >= 0 && n != opts.Size {
 		return "", backends.Errorf("store", name, nil, "the reader yielded %d bytes, expected %d", n, opts.Size)
 	}
+	if opts.Progress != nil && n > 0 {
+		opts.Progress(n)
+	}
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
