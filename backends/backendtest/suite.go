@@ -42,12 +42,12 @@ func RunConformanceTests(t *testing.T, newHarness HarnessMaker) {
 	t.Run("Remove", func(t *testing.T) { testRemove(t, newFixture(t, newHarness)) })
 	t.Run("RemoveAbsent", func(t *testing.T) { testRemoveAbsent(t, newFixture(t, newHarness)) })
 	t.Run("RemovePrunesDirectories", func(t *testing.T) { testRemovePrunesDirectories(t, newFixture(t, newHarness)) })
-	t.Run("RemoveEmptyDirInvalid", func(t *testing.T) { testRemoveEmptyDirInvalid(t, newFixture(t, newHarness)) })
 	t.Run("RemoveDirectoryName", func(t *testing.T) { testRemoveDirectoryName(t, newFixture(t, newHarness)) })
 	for _, mode := range []string{"native", "fallback"} {
 		t.Run("RemoveDir/"+mode, func(t *testing.T) { testRemoveDir(t, newFixture(t, newHarness), mode) })
 		t.Run("RemoveDirAbsent/"+mode, func(t *testing.T) { testRemoveDirAbsent(t, newFixture(t, newHarness), mode) })
 		t.Run("RemoveEmptyDir/"+mode, func(t *testing.T) { testRemoveEmptyDir(t, newFixture(t, newHarness), mode) })
+		t.Run("RemoveEmptyDirInvalid/"+mode, func(t *testing.T) { testRemoveEmptyDirInvalid(t, newFixture(t, newHarness), mode) })
 	}
 
 	// Renaming, through the backend's Renamer and through the fallback.
