@@ -152,3 +152,46 @@ func testConcurrentStoreAndRemove(t *testing.T, f *fixture) {
 	}
 	f.wantEntries()
 }
+
+// testConcurrentRenames races renames of different names onto one, all
+// expecting what was there before any of them: exactly one wins and every
+// other fails with ErrConflict, its source untouched.
+func testConcurrentRenames(t *testing.T, f *fixture, mode string) {
+	setMode(f, mode)
+	const n = 6
+	const to = "t/x"
+	var want []string
+	cond := backends.NothingThere
+	for round := range 2 {
+		from := make([]string, n)
+		for i := range from {
+			from[i] = fmt.Sprintf("s%d/%d", round, i)
+			f.store(from[i], content(from[i], 100*i+1))
+		}
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i, name := range from {
+			wg.Go(func() { errs[i] = backends.Rename(f.ctx, f.b, name, to, backends.Unconditional, cond) })
+		}
+		wg.Wait()
+		winner := -1
+		for i, err := range errs {
+			switch {
+			case err == nil && winner >= 0:
+				t.Errorf("racing renames onto %q, %s: both %q and %q succeeded", to, cond, from[winner], from[i])
+			case err == nil:
+				winner = i
+			default:
+				wantClass(t, err, backends.ErrConflict, to)
+				f.wantContent(from[i], content(from[i], 100*i+1))
+				want = append(want, from[i])
+			}
+		}
+		if winner < 0 {
+			t.Fatalf("racing renames onto %q, %s: none succeeded", to, cond)
+		}
+		f.wantAbsent(from[winner])
+		cond = backends.Matches(f.wantContent(to, content(from[winner], 100*winner+1)))
+	}
+	f.wantEntries(append(want, to)...)
+}

@@ -72,5 +72,8 @@ func RunConformanceTests(t *testing.T, newHarness HarnessMaker) {
 	t.Run("ConcurrentStores", func(t *testing.T) { testConcurrentStores(t, newFixture(t, newHarness)) })
 	t.Run("ConcurrentStoresSameName", func(t *testing.T) { testConcurrentStoresSameName(t, newFixture(t, newHarness)) })
 	t.Run("ConcurrentConditionalStores", func(t *testing.T) { testConcurrentConditionalStores(t, newFixture(t, newHarness)) })
+	for _, mode := range []string{"native", "fallback"} {
+		t.Run("ConcurrentRenames/"+mode, func(t *testing.T) { testConcurrentRenames(t, newFixture(t, newHarness), mode) })
+	}
 	t.Run("ConcurrentStoreAndRemove", func(t *testing.T) { testConcurrentStoreAndRemove(t, newFixture(t, newHarness)) })
 }
