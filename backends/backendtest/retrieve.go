@@ -108,21 +108,25 @@ func testOutOfBandFiles(t *testing.T, f *fixture) {
 	wantClass(t, err, backends.ErrConflict, "o/x")
 }
 
+// wantLabel checks Stat and List report label for name, or none when the
+// backend records no labels.
+func (f *fixture) wantLabel(name, label string) {
+	f.t.Helper()
+	if !f.props.Labels {
+		label = "" // what a backend without labels must report
+	}
+	if got := f.stat(name).Label; got != label {
+		f.t.Errorf("Stat(%q).Label = %q, want %q", name, got, label)
+	}
+	if got := f.list("")[name].Label; got != label {
+		f.t.Errorf("List yields label %q for %q, want %q", got, name, label)
+	}
+}
+
 func testLabels(t *testing.T, f *fixture) {
 	const label1 = "SHA256E-s4--0123456789abcdef.txt"
 	const label2 = "WORM-s2-m1700000000--x"
-	wantLabel := func(name, label string) {
-		t.Helper()
-		if !f.props.Labels {
-			label = "" // what a backend without labels must report
-		}
-		if got := f.stat(name).Label; got != label {
-			t.Errorf("Stat(%q).Label = %q, want %q", name, got, label)
-		}
-		if got := f.list("")[name].Label; got != label {
-			t.Errorf("List yields label %q for %q, want %q", got, name, label)
-		}
-	}
+	wantLabel := f.wantLabel
 	f.storeLabel("d/f", []byte("data"), label1)
 	wantLabel("d/f", label1)
 	f.store("d/f", []byte("data"))

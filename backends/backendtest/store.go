@@ -133,16 +133,17 @@ type storeResult struct {
 	err error
 }
 
-// startGatedStore starts storing data under name and returns once the
-// store has consumed half of it and is blocked. finish lets it complete
-// and returns its result; it is safe to call more than once, and the test
-// calls it on the way out in any case, so no store outlives the harness.
-func (f *fixture) startGatedStore(name string, data []byte) (finish func() storeResult) {
+// startGatedStore starts storing data with label under name and returns
+// once the store has consumed half of it and is blocked. finish lets it
+// complete and returns its result; it is safe to call more than once, and
+// the test calls it on the way out in any case, so no store outlives the
+// harness.
+func (f *fixture) startGatedStore(name string, data []byte, label string) (finish func() storeResult) {
 	f.t.Helper()
 	g := &gatedReader{first: data[:len(data)/2], rest: data[len(data)/2:], reached: make(chan struct{}), release: make(chan struct{})}
 	done := make(chan storeResult, 1)
 	go func() {
-		cid, err := f.b.Store(f.ctx, name, g, backends.StoreOptions{Size: int64(len(data))})
+		cid, err := f.b.Store(f.ctx, name, g, backends.StoreOptions{Size: int64(len(data)), Label: label})
 		done <- storeResult{cid, err}
 	}()
 	finish = sync.OnceValue(func() storeResult {
@@ -161,7 +162,7 @@ func (f *fixture) startGatedStore(name string, data []byte) (finish func() store
 
 func testStoreVisibility(t *testing.T, f *fixture) {
 	data := content("slow", 200000)
-	finish := f.startGatedStore("d/slow", data)
+	finish := f.startGatedStore("d/slow", data, "")
 	f.wantAbsent("d/slow")
 	f.wantListed("")
 	f.wantListed("d")
@@ -177,18 +178,22 @@ func testStoreVisibility(t *testing.T, f *fixture) {
 
 func testStoreVisibilityOverExisting(t *testing.T, f *fixture) {
 	old := content("old", 1000)
-	oldCID := f.store("d/slow", old)
+	oldCID := f.storeLabel("d/slow", old, "old label")
 	data := content("slow", 200000)
-	finish := f.startGatedStore("d/slow", data)
+	finish := f.startGatedStore("d/slow", data, "new label")
 	if cid := f.wantContent("d/slow", old); cid != oldCID {
 		t.Errorf("during a store, the old content's CID changed from %q to %q", oldCID, cid)
 	}
 	f.wantListed("", "d/slow")
+	f.wantLabel("d/slow", "old label")
 	res := finish()
 	if res.err != nil {
 		t.Fatalf("Store: %v", res.err)
 	}
-	f.wantContent("d/slow", data)
+	if cid := f.wantContent("d/slow", data); cid != res.cid {
+		t.Errorf("Store returned CID %q, the content has %q", res.cid, cid)
+	}
+	f.wantLabel("d/slow", "new label")
 	f.wantEntries("d/slow")
 }
 
