@@ -2,6 +2,7 @@ package backendtest
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -227,4 +228,52 @@ func testStoreProgress(t *testing.T, f *fixture) {
 		}
 		mu.Unlock()
 	}
+}
+
+// cancelingReader cancels a store's context when r is exhausted: put
+// before the rest of the content, part way through the store.
+type cancelingReader struct {
+	r      io.Reader
+	cancel context.CancelFunc
+}
+
+func (c *cancelingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err == io.EOF {
+		c.cancel()
+	}
+	return n, err
+}
+
+// testStoreCanceled cancels stores part way: one that fails leaves
+// everything as it was, no temporary and no directory included; one that
+// completes anyway stored the whole content.
+func testStoreCanceled(t *testing.T, f *fixture) {
+	old := content("old", 1000)
+	f.store("d/old", old)
+	data := content("canceled", 1<<20+1)
+	for _, name := range []string{"d/old", "d/new", "n/e/w"} {
+		ctx, cancel := context.WithCancel(f.ctx)
+		r := io.MultiReader(&cancelingReader{bytes.NewReader(data[:len(data)/2]), cancel}, bytes.NewReader(data[len(data)/2:]))
+		cid, err := f.b.Store(ctx, name, r, backends.StoreOptions{Size: int64(len(data))})
+		cancel()
+		switch {
+		case err == nil:
+			if got := f.wantContent(name, data); got != cid {
+				t.Errorf("canceled Store(%q) returned CID %q, the content has %q", name, cid, got)
+			}
+			if err := f.b.Remove(f.ctx, name, backends.Matches(cid)); err != nil {
+				t.Fatalf("Remove(%q): %v", name, err)
+			}
+			if name == "d/old" {
+				f.store(name, old)
+			}
+		case !errors.Is(err, context.Canceled):
+			t.Errorf("canceled Store(%q): got %v, want success or context.Canceled", name, err)
+		}
+	}
+	f.wantContent("d/old", old)
+	f.wantAbsent("d/new")
+	f.wantAbsent("n/e/w")
+	f.wantEntries("d/old")
 }

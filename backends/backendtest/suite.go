@@ -13,6 +13,7 @@ func RunConformanceTests(t *testing.T, newHarness HarnessMaker) {
 	t.Run("StoreShortReader", func(t *testing.T) { testStoreShortReader(t, newFixture(t, newHarness)) })
 	t.Run("StoreLongReader", func(t *testing.T) { testStoreLongReader(t, newFixture(t, newHarness)) })
 	t.Run("StoreFailingReader", func(t *testing.T) { testStoreFailingReader(t, newFixture(t, newHarness)) })
+	t.Run("StoreCanceled", func(t *testing.T) { testStoreCanceled(t, newFixture(t, newHarness)) })
 	t.Run("StoreProgress", func(t *testing.T) { testStoreProgress(t, newFixture(t, newHarness)) })
 	t.Run("StoreVisibility", func(t *testing.T) { testStoreVisibility(t, newFixture(t, newHarness)) })
 	t.Run("StoreVisibilityOverExisting", func(t *testing.T) { testStoreVisibilityOverExisting(t, newFixture(t, newHarness)) })
