@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -276,4 +278,41 @@ func testStoreCanceled(t *testing.T, f *fixture) {
 	f.wantAbsent("d/new")
 	f.wantAbsent("n/e/w")
 	f.wantEntries("d/old")
+}
+
+// testStoreFromFile stores from an *os.File, as the program does, which a
+// backend may copy between files in the kernel: the byte count is checked
+// on that path too.
+func testStoreFromFile(t *testing.T, f *fixture) {
+	data := content("file", 1<<20+1)
+	p := filepath.Join(t.TempDir(), "source")
+	if err := os.WriteFile(p, data, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	storeFile := func(name string, size int64) (backends.CID, error) {
+		t.Helper()
+		file, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer file.Close()
+		return f.b.Store(f.ctx, name, file, backends.StoreOptions{Size: size})
+	}
+	for _, size := range []int64{int64(len(data)), -1} {
+		name := fmt.Sprintf("d/size%d", size)
+		cid, err := storeFile(name, size)
+		if err != nil {
+			t.Fatalf("Store(%q) from a file: %v", name, err)
+		}
+		if got := f.wantContent(name, data); got != cid {
+			t.Errorf("Store(%q) returned CID %q, the content has %q", name, cid, got)
+		}
+	}
+	for _, size := range []int64{int64(len(data)) - 5, int64(len(data)) + 5} {
+		name := fmt.Sprintf("d/miscount%d", size)
+		_, err := storeFile(name, size)
+		wantUnclassified(t, err, name)
+		f.wantAbsent(name)
+	}
+	f.wantEntries(fmt.Sprintf("d/size%d", len(data)), "d/size-1")
 }

@@ -10,6 +10,7 @@ func RunConformanceTests(t *testing.T, newHarness HarnessMaker) {
 	t.Run("StoreSizes", func(t *testing.T) { testStoreSizes(t, newHarness) })
 	t.Run("StoreUnknownSize", func(t *testing.T) { testStoreUnknownSize(t, newFixture(t, newHarness)) })
 	t.Run("StoreReplaces", func(t *testing.T) { testStoreReplaces(t, newFixture(t, newHarness)) })
+	t.Run("StoreFromFile", func(t *testing.T) { testStoreFromFile(t, newFixture(t, newHarness)) })
 	t.Run("StoreShortReader", func(t *testing.T) { testStoreShortReader(t, newFixture(t, newHarness)) })
 	t.Run("StoreLongReader", func(t *testing.T) { testStoreLongReader(t, newFixture(t, newHarness)) })
 	t.Run("StoreFailingReader", func(t *testing.T) { testStoreFailingReader(t, newFixture(t, newHarness)) })
