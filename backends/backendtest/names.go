@@ -44,8 +44,7 @@ func testNames(t *testing.T, newHarness HarnessMaker) {
 	for i, name := range goodNames {
 		data := content(name, 100+i)
 		if f.props.Refuses != nil && f.props.Refuses(name) {
-			_, err := f.b.Store(f.ctx, name, bytes.NewReader(data), backends.StoreOptions{Size: int64(len(data))})
-			wantClass(t, err, backends.ErrRefused, name)
+			f.wantRefused(name, data)
 			continue
 		}
 		cid := f.store(name, data)
@@ -64,6 +63,21 @@ func testNames(t *testing.T, newHarness HarnessMaker) {
 		f.wantAbsent(name)
 	}
 	f.wantEntries()
+}
+
+// wantRefused checks that every operation on name refuses it, not only
+// Store: a name the backend cannot represent is not merely absent.
+func (f *fixture) wantRefused(name string, data []byte) {
+	f.t.Helper()
+	_, err := f.b.Store(f.ctx, name, bytes.NewReader(data), backends.StoreOptions{Size: int64(len(data))})
+	wantClass(f.t, err, backends.ErrRefused, name)
+	var buf bytes.Buffer
+	_, err = f.b.Retrieve(f.ctx, name, "", &buf)
+	wantClass(f.t, err, backends.ErrRefused, name)
+	_, err = f.b.Stat(f.ctx, name)
+	wantClass(f.t, err, backends.ErrRefused, name)
+	wantClass(f.t, f.b.Remove(f.ctx, name, backends.Unconditional), backends.ErrRefused, name)
+	wantClass(f.t, f.b.List(f.ctx, name, func(backends.Info) error { return nil }), backends.ErrRefused, name)
 }
 
 // badNames are not valid names; every operation must refuse them.
