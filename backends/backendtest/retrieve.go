@@ -135,13 +135,16 @@ func testLabels(t *testing.T, f *fixture) {
 	wantLabel("d/f", label2)
 	f.write("d/f", []byte("zz"))
 	wantLabel("d/f", "")
-	f.storeLabel("g", []byte("data"), label1)
-	if err := backends.Rename(f.ctx, f.b, "g", "h", backends.Unconditional, backends.Unconditional); err != nil {
-		t.Fatalf("Rename: %v", err)
-	}
-	wantLabel("h", label1)
-	if _, err := f.h.Read(f.ctx, "g"); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("after Rename, reading the source out of band: got %v, want not exist", err)
+	// A rename keeps the label, natively and through the fallback.
+	for _, b := range []backends.Backend{f.b, plain{f.b}} {
+		f.storeLabel("g", []byte("data"), label1)
+		if err := backends.Rename(f.ctx, b, "g", "h", backends.Unconditional, backends.Unconditional); err != nil {
+			t.Fatalf("Rename: %v", err)
+		}
+		wantLabel("h", label1)
+		if _, err := f.h.Read(f.ctx, "g"); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("after Rename, reading the source out of band: got %v, want not exist", err)
+		}
 	}
 }
 
