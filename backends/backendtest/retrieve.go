@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -199,4 +200,38 @@ func testRetrieveDuringChange(t *testing.T, f *fixture) {
 	default:
 		t.Errorf("Retrieve during a modification wrote %s, neither the old content nor the new, and returned CID %q without error", describe(w.buf.Bytes()), cid)
 	}
+}
+
+// errSink is a writer's failure that, taken for the backend's own, would
+// read as "not found": a local file whose directory vanished.
+var errSink error = &fs.PathError{Op: "write", Path: "/local/destination", Err: syscall.ENOENT}
+
+// failingWriter takes n bytes, then fails.
+type failingWriter struct{ n int }
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if len(p) > w.n {
+		n := w.n
+		w.n = 0
+		return n, errSink
+	}
+	w.n -= len(p)
+	return len(p), nil
+}
+
+// testRetrieveFailingWriter checks that a Retrieve whose writer fails
+// reports that failure, which says nothing about the name: neither absent
+// nor changed, nor the storage unreachable.
+func testRetrieveFailingWriter(t *testing.T, f *fixture) {
+	data := content("sink", 1<<20+1)
+	f.store("d/f", data)
+	_, err := f.b.Retrieve(f.ctx, "d/f", "", &failingWriter{n: 1000})
+	if !errors.Is(err, errSink) {
+		t.Errorf("Retrieve into a failing writer: got %v, want an error wrapping %q", err, errSink)
+	}
+	if errors.Is(err, backends.ErrUnreachable) {
+		t.Errorf("Retrieve into a failing writer: got %q, which must not be %v", err, backends.ErrUnreachable)
+	}
+	wantUnclassified(t, err, "d/f")
+	f.wantContent("d/f", data)
 }

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"sync"
+	"syscall"
 	"testing"
 	"testing/iotest"
 
@@ -85,7 +87,9 @@ func testStoreMiscount(t *testing.T, f *fixture, n int) {
 	f.wantEntries("old")
 }
 
-var errSource = errors.New("source failed")
+// errSource is a source's failure that, taken for the backend's own,
+// would read as "not found": a local file that vanished.
+var errSource error = &fs.PathError{Op: "read", Path: "/local/source", Err: syscall.ENOENT}
 
 func testStoreFailingReader(t *testing.T, f *fixture) {
 	old := content("old", 3000)

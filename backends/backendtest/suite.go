@@ -31,6 +31,7 @@ func RunConformanceTests(t *testing.T, newHarness HarnessMaker) {
 	t.Run("CIDChangesOutOfBand", func(t *testing.T) { testCIDChangesOutOfBand(t, newFixture(t, newHarness)) })
 	t.Run("RetrievePinned", func(t *testing.T) { testRetrievePinned(t, newFixture(t, newHarness)) })
 	t.Run("RetrieveDuringChange", func(t *testing.T) { testRetrieveDuringChange(t, newFixture(t, newHarness)) })
+	t.Run("RetrieveFailingWriter", func(t *testing.T) { testRetrieveFailingWriter(t, newFixture(t, newHarness)) })
 	t.Run("OutOfBandFiles", func(t *testing.T) { testOutOfBandFiles(t, newFixture(t, newHarness)) })
 	t.Run("Labels", func(t *testing.T) { testLabels(t, newFixture(t, newHarness)) })
 	t.Run("Digests", func(t *testing.T) { testDigests(t, newFixture(t, newHarness)) })
