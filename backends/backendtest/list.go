@@ -1,7 +1,10 @@
 package backendtest
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/exporttree/git-annex-remote-exporttree/backends"
@@ -66,4 +69,46 @@ func testListStopsOnError(t *testing.T, f *fixture) {
 	if calls != 1 {
 		t.Errorf("List called the callback %d times after it failed, want 1", calls)
 	}
+}
+
+// testListMany lists more names than a backend is likely to read in one
+// batch (a directory read, a page of keys), in one directory and
+// several, so that a listing that stops after its first batch shows.
+func testListMany(t *testing.T, f *fixture) {
+	const n = 600
+	var all, under []string
+	for i := range n {
+		name := fmt.Sprintf("%03d", i)
+		if i%2 == 1 {
+			name = "many/" + name
+			if i%100 == 1 {
+				name = fmt.Sprintf("many/sub%d/x", i)
+			}
+			under = append(under, name)
+		}
+		all = append(all, name)
+	}
+	// Store a few at a time: slow storage takes a while otherwise.
+	names := make(chan string)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for name := range names {
+				data := content(name, 1)
+				if _, err := f.b.Store(f.ctx, name, bytes.NewReader(data), backends.StoreOptions{Size: 1}); err != nil {
+					t.Errorf("Store(%q): %v", name, err)
+				}
+			}
+		})
+	}
+	for _, name := range all {
+		names <- name
+	}
+	close(names)
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	f.wantListed("", all...)
+	f.wantListed("many", under...)
 }

@@ -69,6 +69,7 @@ func RunConformanceTests(t *testing.T, newHarness HarnessMaker) {
 	// Listing.
 	t.Run("List", func(t *testing.T) { testList(t, newFixture(t, newHarness)) })
 	t.Run("ListPrefix", func(t *testing.T) { testListPrefix(t, newFixture(t, newHarness)) })
+	t.Run("ListMany", func(t *testing.T) { testListMany(t, newFixture(t, newHarness)) })
 	t.Run("ListStopsOnError", func(t *testing.T) { testListStopsOnError(t, newFixture(t, newHarness)) })
 
 	// Concurrency.
