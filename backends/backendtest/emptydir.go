@@ -1,9 +1,12 @@
 package backendtest
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/exporttree/git-annex-remote-exporttree/backends"
@@ -68,4 +71,36 @@ func testRemoveEmptyDirInvalid(t *testing.T, f *fixture, mode string) {
 	for _, dir := range []string{"", "/abs", "a/../b", "../up"} {
 		wantClass(t, backends.RemoveEmptyDir(f.ctx, f.b, dir), backends.ErrRefused, dir)
 	}
+}
+
+// testConcurrentStoreAndRemoveEmptyDir races RemoveEmptyDir of an empty
+// directory with a store into it: the store is never lost, and the
+// removal either succeeds or fails with ErrConflict.
+func testConcurrentStoreAndRemoveEmptyDir(t *testing.T, f *fixture) {
+	const rounds = 20
+	for i := range rounds {
+		// Left empty by someone else, so that it may stay behind.
+		f.write("a/e/x", content("x", 10))
+		if err := f.h.Delete(f.ctx, "a/e/x"); err != nil {
+			t.Fatal(err)
+		}
+		name := fmt.Sprintf("a/e/y%d", i)
+		var wg sync.WaitGroup
+		var removeErr, storeErr error
+		wg.Go(func() { removeErr = backends.RemoveEmptyDir(f.ctx, f.b, "a/e") })
+		wg.Go(func() {
+			_, storeErr = f.b.Store(f.ctx, name, bytes.NewReader(content(name, 10)), backends.StoreOptions{Size: 10})
+		})
+		wg.Wait()
+		if storeErr != nil {
+			t.Fatalf("round %d: Store: %v", i, storeErr)
+		}
+		if removeErr != nil && !errors.Is(removeErr, backends.ErrConflict) {
+			t.Fatalf("round %d: RemoveEmptyDir: %v, want success or ErrConflict", i, removeErr)
+		}
+		f.wantContent(name, content(name, 10))
+		f.wantEntries(name)
+		f.remove(name)
+	}
+	f.wantEntries()
 }

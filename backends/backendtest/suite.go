@@ -79,5 +79,6 @@ func RunConformanceTests(t *testing.T, newHarness HarnessMaker) {
 	for _, mode := range []string{"native", "fallback"} {
 		t.Run("ConcurrentRenames/"+mode, func(t *testing.T) { testConcurrentRenames(t, newFixture(t, newHarness), mode) })
 	}
+	t.Run("ConcurrentStoreAndRemoveEmptyDir", func(t *testing.T) { testConcurrentStoreAndRemoveEmptyDir(t, newFixture(t, newHarness)) })
 	t.Run("ConcurrentStoreAndRemove", func(t *testing.T) { testConcurrentStoreAndRemove(t, newFixture(t, newHarness)) })
 }
