@@ -1,9 +1,14 @@
 package main
 
 import (
+	"crypto/md5"
+	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/sha3"
+	"crypto/sha512"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -119,6 +124,39 @@ func TestRetrieveImportAfterImportKeyPinsUncheckableKey(t *testing.T) {
 				t.Fatalf("retrieved %q", content)
 			}
 			os.Remove(dest)
+		}
+	}
+}
+
+// Every hash git-annex names a key after and Go computes is checked: the
+// content's own digest passes, another content of the same size fails.
+func TestKeyCheckHashes(t *testing.T) {
+	content, other := []byte("the content\n"), []byte("THE CONTENT\n")
+	for name, sum := range map[string]func([]byte) []byte{
+		"MD5":      func(b []byte) []byte { s := md5.Sum(b); return s[:] },
+		"SHA1":     func(b []byte) []byte { s := sha1.Sum(b); return s[:] },
+		"SHA224":   func(b []byte) []byte { s := sha256.Sum224(b); return s[:] },
+		"SHA256":   func(b []byte) []byte { s := sha256.Sum256(b); return s[:] },
+		"SHA384":   func(b []byte) []byte { s := sha512.Sum384(b); return s[:] },
+		"SHA512":   func(b []byte) []byte { s := sha512.Sum512(b); return s[:] },
+		"SHA3_224": func(b []byte) []byte { s := sha3.Sum224(b); return s[:] },
+		"SHA3_256": func(b []byte) []byte { s := sha3.Sum256(b); return s[:] },
+		"SHA3_384": func(b []byte) []byte { s := sha3.Sum384(b); return s[:] },
+		"SHA3_512": func(b []byte) []byte { s := sha3.Sum512(b); return s[:] },
+	} {
+		key := fmt.Sprintf("%sE-s%d--%s.txt", name, len(content), hex.EncodeToString(sum(content)))
+		for _, c := range []struct {
+			data []byte
+			ok   bool
+		}{{content, true}, {other, false}} {
+			check := newKeyCheck(key)
+			if check == nil {
+				t.Fatalf("%s: no check", key)
+			}
+			check.Write(c.data)
+			if err := check.verify("f"); (err == nil) != c.ok {
+				t.Errorf("%s of %q: verify = %v", key, c.data, err)
+			}
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/sha3"
 	"crypto/sha512"
 	"encoding/hex"
 	"fmt"
@@ -123,6 +124,14 @@ func newKeyCheck(key string) *keyCheck {
 		h = sha512.New()
 	case "SHA384":
 		h = sha512.New384()
+	case "SHA3_224":
+		h = sha3.New224()
+	case "SHA3_256":
+		h = sha3.New256()
+	case "SHA3_384":
+		h = sha3.New384()
+	case "SHA3_512":
+		h = sha3.New512()
 	case "SHA1":
 		h = sha1.New()
 	case "MD5":
