@@ -306,7 +306,7 @@ func (b *Backend) conflict(op, name string, d *dir, base string, cond backends.C
 		return backends.Conflict(op, name, cond, "", false)
 	}
 	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-		return backends.Errorf(op, name, backends.ErrRefused, "a directory is in the way")
+		return backends.Errorf(op, name, backends.ErrRefused, "a directory is in the way, and not empty (move its files away)")
 	}
 	return backends.Conflict(op, name, cond, b.cid(&st), true)
 }

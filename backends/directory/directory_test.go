@@ -960,3 +960,36 @@ func TestNothingThereOntoDirectory(t *testing.T) {
 	err = b.Rename(t.Context(), "a", "dir", backends.Unconditional, backends.NothingThere)
 	wantClass(t, err, backends.ErrRefused, "a directory is in the way")
 }
+
+// An empty directory where a file is to go holds nothing anyone wrote: a
+// store or rename removes it (as git-annex would have, had guarded export
+// not left it for another program's files, moved away since) and puts the
+// file there. A directory that is not empty stays, with what is in it.
+func TestEmptyDirectoryInTheWay(t *testing.T) {
+	for _, cond := range []backends.Condition{backends.Unconditional, backends.NothingThere} {
+		root := t.TempDir()
+		b := open(t, root, directory.Options{})
+		ctx := t.Context()
+		for _, d := range []string{"d", "e", "full"} {
+			if err := os.Mkdir(filepath.Join(root, d), 0o777); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(root, "full", "theirs"), []byte("theirs"), 0o666); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Store(ctx, "d", strings.NewReader("dd"), backends.StoreOptions{Size: 2, If: cond}); err != nil {
+			t.Fatalf("Store onto an empty directory (%v): %v", cond, err)
+		}
+		store(t, b, "a", "aaa")
+		if err := b.Rename(ctx, "a", "e", backends.Unconditional, cond); err != nil {
+			t.Fatalf("Rename onto an empty directory (%v): %v", cond, err)
+		}
+		_, err := b.Store(ctx, "full", strings.NewReader("x"), backends.StoreOptions{Size: 1, If: cond})
+		wantClass(t, err, backends.ErrRefused, "a directory is in the way")
+		wantFile(t, filepath.Join(root, "d"), "dd")
+		wantFile(t, filepath.Join(root, "e"), "aaa")
+		wantFile(t, filepath.Join(root, "full", "theirs"), "theirs")
+		wantEntries(t, root, "d", "e", "full/", "full/theirs")
+	}
+}

@@ -106,7 +106,7 @@ func (b *Backend) rename(from, to string, cond, toCond backends.Condition) error
 			continue
 		}
 		if errors.Is(err, unix.EISDIR) || errors.Is(err, unix.ENOTEMPTY) {
-			err = backends.Errorf("rename", from, backends.ErrRefused, "to %q: a directory is in the way", to)
+			err = backends.Errorf("rename", from, backends.ErrRefused, "to %q: a directory is in the way, and not empty (move its files away)", to)
 		}
 		return putBack(err)
 	}
@@ -127,6 +127,9 @@ func (b *Backend) place(src *dir, srcBase string, dst *dir, toBase, to string, t
 	switch {
 	case toCond.WantsNothing():
 		err := renameNoReplace(src, srcBase, dst, toBase)
+		if errors.Is(err, fs.ErrExist) && dst.removeEmptyDirInTheWay(toBase) {
+			err = renameNoReplace(src, srcBase, dst, toBase)
+		}
 		if errors.Is(err, fs.ErrExist) {
 			return b.conflict("rename", to, dst, toBase, toCond)
 		}
@@ -150,6 +153,10 @@ func (b *Backend) place(src *dir, srcBase string, dst *dir, toBase, to string, t
 		}
 		return a.putBack(err)
 	default:
-		return moveEntry(src, srcBase, dst, toBase)
+		err := moveEntry(src, srcBase, dst, toBase)
+		if isDirInTheWay(err) && dst.removeEmptyDirInTheWay(toBase) {
+			err = moveEntry(src, srcBase, dst, toBase)
+		}
+		return err
 	}
 }

@@ -302,6 +302,9 @@ func (b *Backend) commit(d *dir, tmpName, base, name string, cond backends.Condi
 	switch {
 	case cond.WantsNothing():
 		err := renameNoReplace(d, tmpName, d, base)
+		if errors.Is(err, os.ErrExist) && d.removeEmptyDirInTheWay(base) {
+			err = renameNoReplace(d, tmpName, d, base)
+		}
 		if errors.Is(err, os.ErrExist) {
 			return b.conflict("store", name, d, base, cond)
 		}
@@ -323,14 +326,39 @@ func (b *Backend) commit(d *dir, tmpName, base, name string, cond backends.Condi
 		a.discard()
 		return nil
 	default:
-		return b.inTheWay(name, moveEntry(d, tmpName, d, base))
+		err := moveEntry(d, tmpName, d, base)
+		if isDirInTheWay(err) && d.removeEmptyDirInTheWay(base) {
+			err = moveEntry(d, tmpName, d, base)
+		}
+		return b.inTheWay(name, err)
 	}
+}
+
+// isDirInTheWay reports whether a rename failed because its destination is
+// a directory.
+func isDirInTheWay(err error) bool {
+	return errors.Is(err, unix.EISDIR) || errors.Is(err, unix.ENOTEMPTY)
+}
+
+// removeEmptyDirInTheWay removes base when it is an empty directory, by one
+// rmdir(2), which fails if anything is in it (a file written there
+// meanwhile stays), and reports whether it did. An empty directory holds
+// nothing anyone wrote; it is in the way of a file of git-annex's tree when
+// an export removed the files it stored there but left the directory
+// because another program's files were in it, which have since been moved
+// away: git-annex does not ask again to remove the directory.
+func (d *dir) removeEmptyDirInTheWay(base string) bool {
+	st, err := d.lstat(base)
+	if err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return false
+	}
+	return d.rmdir(base) == nil
 }
 
 // inTheWay turns a rename onto a directory into a clear refusal.
 func (b *Backend) inTheWay(name string, err error) error {
 	if errors.Is(err, unix.EISDIR) || errors.Is(err, unix.ENOTEMPTY) {
-		return backends.Errorf("store", name, backends.ErrRefused, "a directory is in the way: %w", err)
+		return backends.Errorf("store", name, backends.ErrRefused, "a directory is in the way, and not empty (move its files away): %w", err)
 	}
 	return err
 }
