@@ -2,9 +2,13 @@ package backendtest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/exporttree/git-annex-remote-exporttree/backends"
 )
@@ -194,4 +198,111 @@ func testConcurrentRenames(t *testing.T, f *fixture, mode string) {
 		cond = backends.Matches(f.wantContent(to, content(from[winner], 100*winner+1)))
 	}
 	f.wantEntries(append(want, to)...)
+}
+
+// testConcurrentStoreAndConditionalRemove races a Remove that expects the
+// old content with a Store of new content to the same name. The Remove
+// acts on exactly the content it checked or fails with ErrConflict, so the
+// new content is never lost: if the Remove went first, it removed the old
+// content and the Store then made the name anew; if the Store went first,
+// the Remove found the new content and failed. Either way, once both have
+// returned, the name holds the new content with the CID the Store returned.
+//
+// To have many rounds check just as the Store commits, the Remove starts
+// once the Store has read all its bytes, after a delay that follows a
+// staircase: longer after a round whose Remove went first (it succeeded),
+// shorter after one whose Store went first (ErrConflict), so that it
+// hovers around the moment of the commit. The delay only provokes the
+// race; nothing asserted depends on it.
+func testConcurrentStoreAndConditionalRemove(t *testing.T, f *fixture) {
+	if f.props.RemoveWindow {
+		t.Skip("the backend documents a window between the check and the delete of a conditional Remove " +
+			"(S3 without bucket versioning: a HEAD, then a DELETE) in which a concurrent store is deleted")
+	}
+	// Up to 200 rounds, fewer on slow storage: past the budget, and
+	// at least 20 rounds, the test stops, having found nothing wrong.
+	const rounds, minRounds, budget = 200, 20, 2 * time.Second
+	began := time.Now()
+	var delay time.Duration
+	var tail time.Duration // from the end of the reading to the end of the Store
+	for i := range rounds {
+		if i >= minRounds && time.Since(began) > budget {
+			t.Logf("stopped after %d rounds, %v", i, budget)
+			break
+		}
+		// A fresh name each round: nothing older than the old content
+		// is under it (on a versioned bucket, no older version).
+		name := fmt.Sprintf("r/%d", i)
+		old, data := content(name, 10), content(name, 11)
+		oldCID := f.store(name, old)
+		start := make(chan struct{})
+		r := &eofReader{r: bytes.NewReader(data), eof: make(chan struct{})}
+		stored := make(chan struct{})
+		var wg sync.WaitGroup
+		var removeErr, storeErr error
+		var cid backends.CID
+		wg.Go(func() {
+			<-start
+			select {
+			case <-r.eof:
+			case <-stored: // a Store that never reads to the end
+			}
+			if delay > 0 {
+				time.Sleep(delay)
+			}
+			removeErr = f.b.Remove(f.ctx, name, backends.Matches(oldCID))
+		})
+		wg.Go(func() {
+			defer close(stored)
+			<-start
+			cid, storeErr = f.b.Store(f.ctx, name, r, backends.StoreOptions{Size: int64(len(data))})
+			if r.at.IsZero() {
+				tail = 0
+			} else {
+				tail = time.Since(r.at)
+			}
+		})
+		close(start)
+		wg.Wait()
+		if storeErr != nil {
+			t.Fatalf("round %d: Store: %v", i, storeErr)
+		}
+		if removeErr != nil && !errors.Is(removeErr, backends.ErrConflict) {
+			t.Fatalf("round %d: Remove expecting %q: %v, want success or ErrConflict", i, oldCID, removeErr)
+		}
+		if cid == oldCID {
+			t.Fatalf("round %d: Store of new content returned the old content's CID %q", i, cid)
+		}
+		if _, err := f.h.Read(f.ctx, name); errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("round %d: the Store of %q succeeded with CID %q, but a Remove expecting the old content %q "+
+				"(which returned %v) left the name absent: the new content was lost", i, name, cid, oldCID, removeErr)
+		}
+		if got := f.wantContent(name, data); got != cid {
+			t.Fatalf("round %d: the Store returned CID %q, the content has %q", i, cid, got)
+		}
+		f.remove(name)
+		step := max(tail/16, time.Microsecond)
+		if removeErr == nil {
+			delay = min(delay+step, tail)
+		} else {
+			delay = max(delay-step, 0)
+		}
+	}
+	f.wantEntries()
+}
+
+// eofReader closes eof, and notes when, the first time r reports io.EOF.
+type eofReader struct {
+	r   io.Reader
+	eof chan struct{}
+	at  time.Time
+}
+
+func (e *eofReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err == io.EOF && e.at.IsZero() {
+		e.at = time.Now()
+		close(e.eof)
+	}
+	return n, err
 }

@@ -61,4 +61,11 @@ type Properties struct {
 	// and so must refuse it with [backends.ErrRefused] (S3, say, and names
 	// that are not UTF-8). Nil means every valid name is representable.
 	Refuses func(name string) bool
+
+	// RemoveWindow is true when a Remove with a [backends.Matches]
+	// condition checks the content and deletes it in two steps, so that
+	// a store landing between them is deleted too (S3 without bucket
+	// versioning: a HEAD, then a DELETE). The suite then skips the test
+	// that races such a Remove with a Store.
+	RemoveWindow bool
 }

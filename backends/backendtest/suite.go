@@ -81,4 +81,5 @@ func RunConformanceTests(t *testing.T, newHarness HarnessMaker) {
 	}
 	t.Run("ConcurrentStoreAndRemoveEmptyDir", func(t *testing.T) { testConcurrentStoreAndRemoveEmptyDir(t, newFixture(t, newHarness)) })
 	t.Run("ConcurrentStoreAndRemove", func(t *testing.T) { testConcurrentStoreAndRemove(t, newFixture(t, newHarness)) })
+	t.Run("ConcurrentStoreAndConditionalRemove", func(t *testing.T) { testConcurrentStoreAndConditionalRemove(t, newFixture(t, newHarness)) })
 }

@@ -83,6 +83,9 @@ func (h *harness) Properties() backendtest.Properties {
 		Labels: true,
 		// S3 keys are UTF-8.
 		Refuses: func(name string) bool { return !utf8.ValidString(name) },
+		// Without versioning, a conditional Remove is a HEAD, then a
+		// DELETE (see Backend.Remove).
+		RemoveWindow: !h.b.Versioned(),
 	}
 }
 
