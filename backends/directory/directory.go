@@ -66,6 +66,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -102,6 +103,9 @@ type Backend struct {
 	// operations open their directories from it (see openPlain).
 	rootDir *os.File
 	rootFD  int // rootDir's
+	// nameMax is the longest name component the filesystem holds, in
+	// bytes (statfs f_namelen).
+	nameMax int
 	opts    Options
 	// escapes is the error os.Root gives for a path that leads outside.
 	escapes error
@@ -145,6 +149,7 @@ func Open(path string, opts Options) (*Backend, error) {
 		return nil, backends.Errorf("open", abs, classify(err, nil), "%w", err)
 	}
 	b.rootFD = int(b.rootDir.Fd())
+	b.nameMax = nameMax(b.rootFD)
 	if b.rootInfo, err = b.rootDir.Stat(); err == nil && !opts.SkipWriteCheck {
 		err = b.probe()
 	}
@@ -200,15 +205,43 @@ func (b *Backend) Close() error {
 	return b.root.Close()
 }
 
-// check validates names for op and that the root is still there.
+// check validates names for op and that the root is still there. A name
+// with a component longer than the filesystem holds is refused here, so
+// that every operation refuses it whether or not its parent exists (the
+// filesystem would report ENAMETOOLONG only once it looked the component
+// up, and a missing parent would make it look absent).
 func (b *Backend) check(op string, names ...string) error {
 	for _, name := range names {
 		if err := backends.ValidName(name); err != nil {
 			err.(*backends.Error).Op = op
 			return err
 		}
+		if n := longestComponent(name); n > b.nameMax {
+			return backends.Errorf(op, name, backends.ErrRefused,
+				"a component of %d bytes is longer than the %d this filesystem holds", n, b.nameMax)
+		}
 	}
 	return b.reachable(op, names[0])
+}
+
+// longestComponent returns the length in bytes of name's longest
+// '/'-separated component.
+func longestComponent(name string) int {
+	longest := 0
+	for part := range strings.SplitSeq(name, "/") {
+		longest = max(longest, len(part))
+	}
+	return longest
+}
+
+// nameMax returns the longest name component the filesystem of the
+// directory fd holds, or NAME_MAX (255) when it does not say.
+func nameMax(fd int) int {
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(fd, &st); err == nil && st.Namelen > 0 {
+		return int(st.Namelen)
+	}
+	return 255
 }
 
 // reachable reports [backends.ErrUnreachable] when the root's path no longer
