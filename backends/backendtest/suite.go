@@ -23,6 +23,7 @@ func RunConformanceTests(t *testing.T, newHarness HarnessMaker) {
 	t.Run("Names", func(t *testing.T) { testNames(t, newHarness) })
 	t.Run("InvalidNames", func(t *testing.T) { testInvalidNames(t, newHarness) })
 	t.Run("ReservedNames", func(t *testing.T) { testReservedNames(t, newFixture(t, newHarness)) })
+	t.Run("LongComponent", func(t *testing.T) { testLongComponent(t, newFixture(t, newHarness)) })
 
 	// Retrieving, Stat and CIDs.
 	t.Run("Absent", func(t *testing.T) { testAbsent(t, newFixture(t, newHarness)) })
