@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -209,11 +210,11 @@ func testConcurrentRenames(t *testing.T, f *fixture, mode string) {
 // returned, the name holds the new content with the CID the Store returned.
 //
 // To have many rounds check just as the Store commits, the Remove starts
-// once the Store has read all its bytes, after a delay that follows a
-// staircase: longer after a round whose Remove went first (it succeeded),
-// shorter after one whose Store went first (ErrConflict), so that it
-// hovers around the moment of the commit. The delay only provokes the
-// race; nothing asserted depends on it.
+// once the Store has read all its bytes, after a delay (spun, not slept)
+// that follows a staircase: longer after a round whose Remove went first
+// (it succeeded), shorter after one whose Store went first (ErrConflict),
+// so that it hovers around the moment of the commit. The delay only
+// provokes the race; nothing asserted depends on it.
 func testConcurrentStoreAndConditionalRemove(t *testing.T, f *fixture) {
 	if f.props.RemoveWindow {
 		t.Skip("the backend documents a window between the check and the delete of a conditional Remove " +
@@ -247,8 +248,10 @@ func testConcurrentStoreAndConditionalRemove(t *testing.T, f *fixture) {
 			case <-r.eof:
 			case <-stored: // a Store that never reads to the end
 			}
-			if delay > 0 {
-				time.Sleep(delay)
+			// Spin rather than sleep: a timer wakes too late for
+			// delays of microseconds.
+			for until := time.Now().Add(delay); time.Now().Before(until); {
+				runtime.Gosched()
 			}
 			removeErr = f.b.Remove(f.ctx, name, backends.Matches(oldCID))
 		})
