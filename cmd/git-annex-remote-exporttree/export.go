@@ -90,9 +90,9 @@ func (r *remote) RemoveExport(ctx context.Context, a *protocol.Annex, name, key 
 	if err != nil {
 		return err
 	}
-	cond, err := r.guard(ctx, b, name)
+	cond, err := r.guardKey(ctx, b, name, key)
 	if err != nil || cond.WantsNothing() {
-		return err // refused, or already gone
+		return err // refused, or key already gone from name
 	}
 	return remove(ctx, b, name, cond)
 }
@@ -165,7 +165,7 @@ func (r *remote) RenameExport(ctx context.Context, a *protocol.Annex, name, key,
 	if err != nil {
 		return err
 	}
-	cond, err := r.guard(ctx, b, name)
+	cond, err := r.guardKey(ctx, b, name, key)
 	if err == nil && cond.WantsNothing() {
 		err = &backends.Error{Op: "rename", Name: name, Class: backends.ErrNotFound}
 	}
@@ -185,6 +185,24 @@ func (r *remote) RenameExport(ctx context.Context, a *protocol.Annex, name, key,
 // its back: guardexport is on and b can tell which content it stored.
 func (r *remote) guarding(b backends.Backend) bool {
 	return r.config().GuardExport && backends.RecordsLabels(b)
+}
+
+// guardKey is guard for a request that names the key git-annex believes is
+// at name (REMOVEEXPORT, the source of RENAMEEXPORT): content this remote
+// stored under another key is not the key's, so for that request the name
+// holds nothing (NothingThere) and is left alone. git-annex sends such
+// requests with a stale key when it replays the plan of an export that
+// failed part-way: removing or moving away what the earlier run exported
+// there would lose a file of the tree while git-annex records it exported.
+func (r *remote) guardKey(ctx context.Context, b backends.Backend, name, key string) (backends.Condition, error) {
+	if !r.guarding(b) {
+		return backends.Unconditional, nil
+	}
+	info, err := b.Stat(ctx, name)
+	if err == nil && info.Label != "" && info.Label != key {
+		return backends.NothingThere, nil
+	}
+	return r.guard(ctx, b, name)
 }
 
 // guard returns the condition under which export may replace or remove

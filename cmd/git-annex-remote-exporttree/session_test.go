@@ -511,3 +511,34 @@ func TestReadOnlyStorage(t *testing.T) {
 		})
 	}
 }
+
+// A REMOVEEXPORT or RENAMEEXPORT that names another key than the one this
+// remote stored at the name (git-annex replaying the plan of an export that
+// failed part-way) leaves the file alone: it is the content of another file
+// of the tree, exported there by the earlier run.
+func TestRemoveAndRenameKeepOtherKeysContent(t *testing.T) {
+	forEachStorage(t, func(t *testing.T, st *testStorage) {
+		v1, v2 := twoVersions(t)
+		s := st.startSession(nil)
+		s.exportStore("a.txt", "SHA256E-s11--two", v2)
+		s.send("EXPORT a.txt")
+		s.send("RENAMEEXPORT SHA256E-s10--one tmp.txt")
+		s.expect("RENAMEEXPORT-FAILURE SHA256E-s10--one")
+		s.send("EXPORT a.txt")
+		s.send("REMOVEEXPORT SHA256E-s10--one")
+		s.expect("REMOVE-SUCCESS SHA256E-s10--one")
+		st.expectContent("a.txt", "version 2!\n")
+		st.expectAbsent("tmp.txt")
+
+		// The key that is there is still removed and renamed as asked.
+		s.exportStore("b.txt", "SHA256E-s10--one", v1)
+		s.send("EXPORT b.txt")
+		s.send("RENAMEEXPORT SHA256E-s10--one c.txt")
+		s.expect("RENAMEEXPORT-SUCCESS SHA256E-s10--one")
+		st.expectContent("c.txt", "version 1\n")
+		s.send("EXPORT a.txt")
+		s.send("REMOVEEXPORT SHA256E-s11--two")
+		s.expect("REMOVE-SUCCESS SHA256E-s11--two")
+		st.expectAbsent("a.txt")
+	})
+}
