@@ -48,7 +48,7 @@ func (r *remote) StoreExport(ctx context.Context, a *protocol.Annex, name, key, 
 			return err
 		}
 	}
-	cond, err := r.guard(ctx, b, name)
+	cond, err := r.guard(ctx, a, b, name, "")
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func (r *remote) RemoveExport(ctx context.Context, a *protocol.Annex, name, key 
 	if err != nil {
 		return err
 	}
-	cond, err := r.guardKey(ctx, b, name, key)
+	cond, err := r.guard(ctx, a, b, name, key)
 	if err != nil || cond.WantsNothing() {
 		return err // refused, or key already gone from name
 	}
@@ -161,11 +161,11 @@ func (r *remote) RenameExport(ctx context.Context, a *protocol.Annex, name, key,
 	}
 	// The destination is replaced: it must not hold someone else's file.
 	// Its condition, like the source's, is checked again as the rename acts.
-	toCond, err := r.guard(ctx, b, newName)
+	toCond, err := r.guard(ctx, a, b, newName, "")
 	if err != nil {
 		return err
 	}
-	cond, err := r.guardKey(ctx, b, name, key)
+	cond, err := r.guard(ctx, a, b, name, key)
 	if err == nil && cond.WantsNothing() {
 		err = &backends.Error{Op: "rename", Name: name, Class: backends.ErrNotFound}
 	}
@@ -187,31 +187,22 @@ func (r *remote) guarding(b backends.Backend) bool {
 	return r.config().GuardExport && backends.RecordsLabels(b)
 }
 
-// guardKey is guard for a request that names the key git-annex believes is
-// at name (REMOVEEXPORT, the source of RENAMEEXPORT): content this remote
-// stored under another key is not the key's, so for that request the name
-// holds nothing (NothingThere) and is left alone. git-annex sends such
-// requests with a stale key when it replays the plan of an export that
-// failed part-way: removing or moving away what the earlier run exported
-// there would lose a file of the tree while git-annex records it exported.
-func (r *remote) guardKey(ctx context.Context, b backends.Backend, name, key string) (backends.Condition, error) {
-	if !r.guarding(b) {
-		return backends.Unconditional, nil
-	}
-	info, err := b.Stat(ctx, name)
-	if err == nil && info.Label != "" && info.Label != key {
-		return backends.NothingThere, nil
-	}
-	return r.guard(ctx, b, name)
-}
-
 // guard returns the condition under which export may replace or remove
 // what is stored under name: nothing there, or content this remote stored
 // and nobody changed since (the backend records the key with the content,
 // and forgets it when another program modifies the file). Anything else is
 // refused, so export never destroys a change made behind its back. The
 // returned condition makes the backend check again as it acts.
-func (r *remote) guard(ctx context.Context, b backends.Backend, name string) (backends.Condition, error) {
+//
+// key is the key git-annex believes is at name when it names one
+// (REMOVEEXPORT, the source of RENAMEEXPORT), else "". Content this remote
+// stored there under another key is then not that key's: for the request
+// the name holds nothing (NothingThere), and the file is left alone.
+// git-annex sends such a stale key when it replays the plan of an export
+// that failed part-way; removing or moving away what the earlier run
+// exported there would lose a file of the tree that git-annex records as
+// exported.
+func (r *remote) guard(ctx context.Context, a *protocol.Annex, b backends.Backend, name, key string) (backends.Condition, error) {
 	if !r.guarding(b) {
 		return backends.Unconditional, nil
 	}
@@ -221,6 +212,9 @@ func (r *remote) guard(ctx context.Context, b backends.Backend, name string) (ba
 		return backends.NothingThere, nil
 	case err != nil:
 		return backends.Condition{}, err
+	case key != "" && info.Label != "" && info.Label != key:
+		a.Info(fmt.Sprintf("%s holds %s, which this remote exported there, not %s: left in place", name, info.Label, key))
+		return backends.NothingThere, nil
 	case info.Label == "":
 		return backends.Condition{}, &backends.Error{Op: "export", Name: name, Class: backends.ErrConflict,
 			Err: errors.New("holds content this remote did not store: another program changed or wrote it. " +
