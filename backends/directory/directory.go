@@ -218,7 +218,7 @@ func (b *Backend) check(op string, names ...string) error {
 		}
 		if n := longestComponent(name); n > b.nameMax {
 			return backends.Errorf(op, name, backends.ErrRefused,
-				"a component of %d bytes is longer than the %d this filesystem holds", n, b.nameMax)
+				"a name component too long: %d bytes, more than the %d this filesystem holds", n, b.nameMax)
 		}
 	}
 	return b.reachable(op, names[0])
