@@ -101,6 +101,21 @@ type keyCheck struct {
 	n      int64
 }
 
+// keyHashes are the hashes of git-annex's checksum keys that Go's library
+// computes, by the name keyDigest gives.
+var keyHashes = map[string]func() hash.Hash{
+	"MD5":      md5.New,
+	"SHA1":     sha1.New,
+	"SHA224":   sha256.New224,
+	"SHA256":   sha256.New,
+	"SHA384":   sha512.New384,
+	"SHA512":   sha512.New,
+	"SHA3_224": func() hash.Hash { return sha3.New224() },
+	"SHA3_256": func() hash.Hash { return sha3.New256() },
+	"SHA3_384": func() hash.Hash { return sha3.New384() },
+	"SHA3_512": func() hash.Hash { return sha3.New512() },
+}
+
 // newKeyCheck returns a check of content against key, or nil when key is
 // not a checksum key of a hash this program can compute.
 func newKeyCheck(key string) *keyCheck {
@@ -114,31 +129,11 @@ func newKeyCheck(key string) *keyCheck {
 			return nil // a chunk: the digest is the whole file's
 		}
 	}
-	var h hash.Hash
-	switch hashName {
-	case "SHA256":
-		h = sha256.New()
-	case "SHA224":
-		h = sha256.New224()
-	case "SHA512":
-		h = sha512.New()
-	case "SHA384":
-		h = sha512.New384()
-	case "SHA3_224":
-		h = sha3.New224()
-	case "SHA3_256":
-		h = sha3.New256()
-	case "SHA3_384":
-		h = sha3.New384()
-	case "SHA3_512":
-		h = sha3.New512()
-	case "SHA1":
-		h = sha1.New()
-	case "MD5":
-		h = md5.New()
-	default:
+	newHash, ok := keyHashes[hashName]
+	if !ok {
 		return nil
 	}
+	h := newHash()
 	if len(digest) != 2*h.Size() {
 		return nil
 	}
